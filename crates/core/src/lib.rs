@@ -1,0 +1,88 @@
+//! The core of Vitrine, a recommender that learns from a shopper's behaviour on their own device.
+//!
+//! This crate holds the models, the data pipeline and the metrics. It names no concrete
+//! backend: a [`Device`](burn::prelude::Device) chosen at run time (see [`open_device`]) says
+//! where tensors live, so the same code runs natively, in a browser on WebGPU, or on the CPU
+//! fallback in wasm32.
+//!
+//! What is here so far:
+//! - [`TextTokenizer`]: WordPiece tokens with character and UTF-16 offsets, and overlapping
+//!   windows for long text.
+//! - [`Bert`]: a BERT encoder loadable from Hugging Face safetensors, and [`Encoder`], which
+//!   ties it to its tokenizer.
+//!
+//! # Features
+//!
+//! - `flex` (default): burn's pure-Rust CPU backend.
+//! - `wgpu`: native GPUs through wgpu. `webgpu`: the browser's WebGPU.
+//! - `cuda`: NVIDIA GPUs.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # fn main() -> vitrine_core::Result<()> {
+//! use vitrine_core::{DeviceKind, Encoder, open_device};
+//!
+//! let dir = std::path::Path::new("all-minilm-l6-v2");
+//! let read = |name: &str| std::fs::read(dir.join(name)).expect("model file");
+//! let device = open_device(DeviceKind::Cpu)?;
+//! let encoder = Encoder::from_bytes(
+//!     &read("config.json"),
+//!     &read("model.safetensors"),
+//!     &read("tokenizer.json"),
+//!     &device,
+//! )?;
+//! let windows = encoder.tokenizer().encode("red nike running shoes")?;
+//! let states = encoder.hidden_states(&windows)?;
+//! assert_eq!(states[0].d_model, 384);
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+mod bert;
+mod config;
+mod device;
+mod encoder;
+mod error;
+mod tokenizer;
+mod weights;
+
+pub use bert::{Bert, BertEmbeddings, BertInput, BertLayer};
+pub use config::BertConfig;
+#[cfg(feature = "webgpu")]
+pub use device::webgpu_device;
+pub use device::{DeviceKind, open_device};
+pub use encoder::{Encoder, TokenStates, batch, l2_norm};
+pub use error::{Error, Result};
+pub use tokenizer::{Encoding, TextTokenizer, WindowConfig};
+pub use weights::WeightSource;
+
+/// Re-export of the burn version this crate is built on, so dependants name the same types.
+pub use burn;
+
+/// Where `cargo xtask setup` keeps the base encoder on this machine.
+///
+/// `VITRINE_BASE_ENCODER` names the directory outright; otherwise it is
+/// `models/all-minilm-l6-v2` under `VITRINE_CACHE`, `$XDG_CACHE_HOME/vitrine` or
+/// `~/.cache/vitrine`, the first that is set.
+#[cfg(not(target_family = "wasm"))]
+pub fn base_encoder_dir() -> std::path::PathBuf {
+    use std::env::var_os;
+    use std::path::PathBuf;
+
+    if let Some(dir) = var_os("VITRINE_BASE_ENCODER") {
+        return PathBuf::from(dir);
+    }
+    let cache = var_os("VITRINE_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let base = var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+                .unwrap_or_else(|| PathBuf::from(".cache"));
+            base.join("vitrine")
+        });
+    cache.join("models").join("all-minilm-l6-v2")
+}

@@ -1,0 +1,249 @@
+//! Reading named tensors out of safetensors bytes.
+//!
+//! Loading takes bytes, not paths, so the browser (which fetches them) and native code (which
+//! reads a file) share it. Every tensor is checked for presence, type and shape before it reaches
+//! a model, and keys nobody asked for are reported, so a file from another model is refused
+//! instead of half-loaded.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use burn::prelude::*;
+use safetensors::{Dtype, SafeTensors};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The tensors of one safetensors file, handed out by name and shape-checked.
+#[derive(Debug)]
+pub struct WeightSource<'a> {
+    tensors: SafeTensors<'a>,
+    taken: BTreeSet<String>,
+}
+
+impl<'a> WeightSource<'a> {
+    /// Parses the header of a safetensors file and checks that every tensor's data is present.
+    pub fn new(bytes: &'a [u8]) -> Result<Self> {
+        match SafeTensors::deserialize(bytes) {
+            Ok(tensors) => Ok(Self {
+                tensors,
+                taken: BTreeSet::new(),
+            }),
+            Err(err) => Err(diagnose(bytes).unwrap_or(Error::WeightsFormat {
+                reason: err.to_string(),
+            })),
+        }
+    }
+
+    /// Whether the file holds a tensor of this name.
+    pub fn contains(&self, key: &str) -> bool {
+        self.tensors.tensor(key).is_ok()
+    }
+
+    /// Takes a float32 tensor, checking that it has the expected shape.
+    pub fn take_f32(&mut self, key: &str, expected: &[usize]) -> Result<Vec<f32>> {
+        let view = self.tensors.tensor(key).map_err(|_| Error::MissingKey {
+            key: key.to_owned(),
+        })?;
+        if view.shape() != expected {
+            return Err(Error::Shape {
+                key: key.to_owned(),
+                expected: expected.to_vec(),
+                actual: view.shape().to_vec(),
+            });
+        }
+        if view.dtype() != Dtype::F32 {
+            return Err(Error::Dtype {
+                key: key.to_owned(),
+                expected: "F32".to_owned(),
+                actual: format!("{:?}", view.dtype()),
+            });
+        }
+        self.taken.insert(key.to_owned());
+        let values = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        Ok(values)
+    }
+
+    /// Takes a float32 tensor of rank `D` and places it on `device`.
+    pub fn tensor<const D: usize>(
+        &mut self,
+        key: &str,
+        shape: [usize; D],
+        device: &Device,
+    ) -> Result<Tensor<D>> {
+        let values = self.take_f32(key, &shape)?;
+        Ok(Tensor::from_data(TensorData::new(values, shape), device))
+    }
+
+    /// Marks a tensor as known but unused, if the file has it.
+    pub fn skip(&mut self, key: &str) {
+        if self.contains(key) {
+            self.taken.insert(key.to_owned());
+        }
+    }
+
+    /// Fails on the first tensor that nothing took or skipped.
+    pub fn finish(self) -> Result<()> {
+        let mut names = self.tensors.names();
+        names.sort_unstable();
+        match names.into_iter().find(|name| !self.taken.contains(*name)) {
+            Some(key) => Err(Error::UnexpectedKey {
+                key: key.to_owned(),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct HeaderEntry {
+    data_offsets: (usize, usize),
+}
+
+/// Names the first tensor cut off when the header is intact but the data is not.
+fn diagnose(bytes: &[u8]) -> Option<Error> {
+    let len = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
+    let len = usize::try_from(len).ok()?;
+    let header = bytes.get(8..8usize.checked_add(len)?)?;
+    let mut entries: BTreeMap<String, serde_json::Value> = serde_json::from_slice(header).ok()?;
+    entries.remove("__metadata__");
+    let available = bytes.len() - 8 - len;
+    let mut cut: Vec<(String, usize)> = entries
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let entry: HeaderEntry = serde_json::from_value(value).ok()?;
+            (entry.data_offsets.1 > available).then_some((key, entry.data_offsets.1))
+        })
+        .collect();
+    cut.sort_by_key(|(_, end)| *end);
+    let (key, needed) = cut.into_iter().next()?;
+    Some(Error::Truncated {
+        key,
+        needed,
+        available,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use safetensors::tensor::TensorView;
+
+    use super::*;
+
+    fn file(entries: &[(&str, Dtype, Vec<usize>, Vec<u8>)]) -> Vec<u8> {
+        let views: HashMap<String, TensorView<'_>> = entries
+            .iter()
+            .map(|(k, d, s, b)| {
+                let view = TensorView::new(*d, s.clone(), b).expect("consistent test tensor");
+                ((*k).to_owned(), view)
+            })
+            .collect();
+        safetensors::serialize(views, None).expect("serialisable test tensors")
+    }
+
+    fn f32_bytes(values: &[f32]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn hands_out_values_in_file_order() -> Result<()> {
+        let bytes = file(&[(
+            "w",
+            Dtype::F32,
+            vec![2, 2],
+            f32_bytes(&[1.0, 2.0, 3.0, 4.5]),
+        )]);
+        let mut source = WeightSource::new(&bytes)?;
+        assert_eq!(source.take_f32("w", &[2, 2])?, vec![1.0, 2.0, 3.0, 4.5]);
+        source.finish()
+    }
+
+    #[test]
+    fn names_a_missing_key() -> Result<()> {
+        let bytes = file(&[("w", Dtype::F32, vec![1], f32_bytes(&[1.0]))]);
+        let mut source = WeightSource::new(&bytes)?;
+        let err = source.take_f32("v", &[1]).unwrap_err();
+        assert!(
+            matches!(&err, Error::MissingKey { key } if key == "v"),
+            "{err}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn names_an_unexpected_key() -> Result<()> {
+        let bytes = file(&[
+            ("a", Dtype::F32, vec![1], f32_bytes(&[1.0])),
+            ("b", Dtype::F32, vec![1], f32_bytes(&[1.0])),
+        ]);
+        let mut source = WeightSource::new(&bytes)?;
+        source.take_f32("a", &[1])?;
+        let err = source.finish().unwrap_err();
+        assert!(
+            matches!(&err, Error::UnexpectedKey { key } if key == "b"),
+            "{err}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn names_a_wrong_shape() -> Result<()> {
+        let bytes = file(&[("w", Dtype::F32, vec![2, 2], f32_bytes(&[0.0; 4]))]);
+        let mut source = WeightSource::new(&bytes)?;
+        let err = source.take_f32("w", &[4, 1]).unwrap_err();
+        let Error::Shape {
+            key,
+            expected,
+            actual,
+        } = &err
+        else {
+            panic!("{err}")
+        };
+        assert_eq!(
+            (key.as_str(), expected.as_slice(), actual.as_slice()),
+            ("w", &[4, 1][..], &[2, 2][..])
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn names_a_wrong_dtype() -> Result<()> {
+        let bytes = file(&[("w", Dtype::F16, vec![2], vec![0; 4])]);
+        let mut source = WeightSource::new(&bytes)?;
+        let err = source.take_f32("w", &[2]).unwrap_err();
+        assert!(matches!(&err, Error::Dtype { key, actual, .. } if key == "w" && actual == "F16"));
+        Ok(())
+    }
+
+    #[test]
+    fn names_the_tensor_cut_off_by_truncation() {
+        let bytes = file(&[
+            ("first", Dtype::F32, vec![2], f32_bytes(&[1.0, 2.0])),
+            ("second", Dtype::F32, vec![2], f32_bytes(&[3.0, 4.0])),
+        ]);
+        let cut = &bytes[..bytes.len() - 3];
+        let err = WeightSource::new(cut).unwrap_err();
+        let Error::Truncated {
+            key,
+            needed,
+            available,
+        } = &err
+        else {
+            panic!("{err}")
+        };
+        assert_eq!((key.as_str(), *needed, *available), ("second", 16, 13));
+    }
+
+    #[test]
+    fn refuses_bytes_that_are_not_safetensors() {
+        for bytes in [&b""[..], b"not a model", &[0xff; 64]] {
+            let err = WeightSource::new(bytes).unwrap_err();
+            assert!(matches!(err, Error::WeightsFormat { .. }), "{err}");
+        }
+    }
+}

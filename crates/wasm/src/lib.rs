@@ -1,0 +1,165 @@
+//! Vitrine's engine for JavaScript: browsers, workers and edge runtimes.
+//!
+//! Every exported function returns an error value on bad input and never panics: a panic in
+//! wasm32 traps and leaves the module unusable for the rest of the page's life.
+
+#![warn(missing_docs)]
+
+use serde::Serialize;
+use vitrine_core::burn::prelude::Device;
+use vitrine_core::{DeviceKind, Encoder, l2_norm, open_device};
+use wasm_bindgen::prelude::*;
+
+/// The compute device the engine picked, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Backend {
+    /// `"webgpu"` or `"cpu"`.
+    pub name: &'static str,
+    /// Why this one: the adapter found, or why WebGPU was not used.
+    pub reason: String,
+}
+
+thread_local! {
+    /// The WebGPU device once initialised: the runtime can be set up only once per page.
+    static WEBGPU: std::cell::RefCell<Option<Device>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Chooses WebGPU when the browser offers an adapter, else the CPU.
+///
+/// The adapter is requested once per page; later calls reuse the device.
+pub async fn choose_device(prefer_gpu: bool) -> Result<(Device, Backend), vitrine_core::Error> {
+    if prefer_gpu {
+        let cached = WEBGPU.with(|cell| cell.borrow().clone());
+        let device = match cached {
+            Some(device) => Ok(device),
+            None => vitrine_core::webgpu_device().await,
+        };
+        match device {
+            Ok(device) => {
+                WEBGPU.with(|cell| *cell.borrow_mut() = Some(device.clone()));
+                let reason = "the browser offers a WebGPU adapter".to_owned();
+                return Ok((
+                    device,
+                    Backend {
+                        name: "webgpu",
+                        reason,
+                    },
+                ));
+            }
+            Err(err) => log::warn!("falling back to the CPU: {err}"),
+        }
+    }
+    let reason = if prefer_gpu {
+        "this browser offers no WebGPU adapter".to_owned()
+    } else {
+        "the CPU was asked for".to_owned()
+    };
+    Ok((
+        open_device(DeviceKind::Cpu)?,
+        Backend {
+            name: "cpu",
+            reason,
+        },
+    ))
+}
+
+/// One token of an encoded text, with offsets for `String.prototype.slice`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenView {
+    /// The WordPiece token.
+    pub token: String,
+    /// Its vocabulary id.
+    pub id: u32,
+    /// Start in UTF-16 code units; `null` for special tokens.
+    pub start: Option<usize>,
+    /// End in UTF-16 code units; `null` for special tokens.
+    pub end: Option<usize>,
+    /// Norm of its hidden state.
+    pub norm: f32,
+}
+
+/// What the encoder made of one text.
+#[derive(Debug, Clone, Serialize)]
+pub struct EncodedText {
+    /// Tokens of every window, in order.
+    pub tokens: Vec<TokenView>,
+    /// Norm of the mean of the first window's token states.
+    pub embedding_norm: f32,
+    /// Number of windows the text needed.
+    pub windows: usize,
+}
+
+/// The base encoder, loaded in the browser.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct TextEncoder {
+    encoder: Encoder,
+    backend: Backend,
+}
+
+#[wasm_bindgen]
+impl TextEncoder {
+    /// Loads the encoder from the bytes of `config.json`, `model.safetensors` and
+    /// `tokenizer.json`, on WebGPU when `preferGpu` is true and an adapter exists.
+    pub async fn load(
+        config: Vec<u8>,
+        weights: Vec<u8>,
+        tokenizer: Vec<u8>,
+        #[wasm_bindgen(js_name = preferGpu)] prefer_gpu: bool,
+    ) -> Result<TextEncoder, JsError> {
+        let (device, backend) = choose_device(prefer_gpu).await?;
+        let encoder = Encoder::from_bytes(&config, &weights, &tokenizer, &device)?;
+        log::info!("encoder ready on {} ({})", backend.name, backend.reason);
+        Ok(Self { encoder, backend })
+    }
+
+    /// `{ name, reason }` of the device in use.
+    pub fn backend(&self) -> Result<JsValue, JsError> {
+        Ok(serde_wasm_bindgen::to_value(&self.backend)?)
+    }
+
+    /// Encodes one text: `{ tokens: [{ token, id, start, end, norm }], embeddingNorm, windows }`.
+    pub async fn encode(&self, text: String) -> Result<JsValue, JsError> {
+        let encoded = self.encode_text(&text).await?;
+        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+        Ok(encoded.serialize(&serializer)?)
+    }
+}
+
+impl TextEncoder {
+    /// The device choice, for Rust callers.
+    pub fn backend_info(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// The encoder, for Rust callers.
+    pub fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    /// Encodes one text, for Rust callers.
+    pub async fn encode_text(&self, text: &str) -> Result<EncodedText, vitrine_core::Error> {
+        let windows = self.encoder.tokenizer().encode(text)?;
+        let states = self.encoder.hidden_states_async(&windows).await?;
+        let mut tokens = Vec::new();
+        for (encoding, states) in windows.iter().zip(&states) {
+            for (i, norm) in states.norms().into_iter().enumerate() {
+                let (start, end) = encoding.offsets_utf16[i];
+                let real = !encoding.special[i];
+                tokens.push(TokenView {
+                    token: encoding.tokens[i].clone(),
+                    id: encoding.ids[i],
+                    start: real.then_some(start),
+                    end: real.then_some(end),
+                    norm,
+                });
+            }
+        }
+        let embedding_norm = states.first().map_or(0.0, |s| l2_norm(&s.mean_pooled()));
+        Ok(EncodedText {
+            tokens,
+            embedding_norm,
+            windows: windows.len(),
+        })
+    }
+}

