@@ -10,7 +10,7 @@ pub(crate) const ADDRESS: &str = "127.0.0.1";
 pub(crate) const PORT: &str = "8080";
 
 pub(crate) fn run_demo() -> Result<()> {
-    crate::setup::run()?;
+    crate::setup::ensure()?;
     step("building the web app");
     build_app()?;
     step(&format!("serving http://{ADDRESS}:{PORT} (Ctrl-C stops)"));

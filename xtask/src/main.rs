@@ -22,7 +22,7 @@ commands:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("setup") => setup::run(),
+        Some("setup") => setup::ensure(),
         Some("test") => test::run_all(),
         Some("demo") => demo::run_demo(),
         Some("-h" | "--help" | "help") => {

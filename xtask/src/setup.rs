@@ -37,7 +37,7 @@ const ENCODER_FILES: [(&str, &str); 4] = [
     ),
 ];
 
-pub(crate) fn run() -> Result<()> {
+pub(crate) fn ensure() -> Result<()> {
     wasm_target()?;
     apt_packages()?;
     wasm_bindgen_cli()?;
@@ -94,10 +94,10 @@ pub(crate) fn locked_wasm_bindgen() -> Result<String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_owned());
-            }
+        if line == "name = \"wasm-bindgen\""
+            && let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \""))
+        {
+            return Ok(v.trim_end_matches('"').to_owned());
         }
     }
     bail!("Cargo.lock names no wasm-bindgen version")

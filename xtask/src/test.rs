@@ -9,7 +9,7 @@ use crate::shell::{cache, cmd, root, run, step};
 const WASM: &str = "wasm32-unknown-unknown";
 
 pub(crate) fn run_all() -> Result<()> {
-    crate::setup::run()?;
+    crate::setup::ensure()?;
 
     step("format");
     run(cmd("cargo").args(["fmt", "--all", "--check"]))?;

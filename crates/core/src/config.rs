@@ -95,7 +95,7 @@ impl BertConfig {
         if let Some((name, _)) = sizes.iter().find(|(_, v)| *v == 0) {
             return Err(Error::Config(format!("{name} must be positive")));
         }
-        if self.d_model % self.n_heads != 0 {
+        if !self.d_model.is_multiple_of(self.n_heads) {
             return Err(Error::Config(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 self.d_model, self.n_heads
@@ -119,7 +119,8 @@ impl BertConfig {
                 "dropout probabilities must lie in [0, 1)".to_owned(),
             ));
         }
-        if !(self.layer_norm_eps > 0.0) {
+        // Written so that NaN fails too.
+        if self.layer_norm_eps.is_nan() || self.layer_norm_eps <= 0.0 {
             return Err(Error::Config("layer_norm_eps must be positive".to_owned()));
         }
         if self.pad_token_id as usize >= self.vocab_size {

@@ -8,8 +8,11 @@ use tokenizers::normalizers::BertNormalizer;
 use tokenizers::{NormalizedString, Normalizer};
 use vitrine_core::{Encoding, Error, WindowConfig};
 
-/// Non-special tokens as (token, char offsets, UTF-16 offsets).
-fn spans(e: &Encoding) -> Vec<(&str, (usize, usize), (usize, usize))> {
+/// A token with its character and UTF-16 offsets.
+type Span<'a> = (&'a str, (usize, usize), (usize, usize));
+
+/// Non-special tokens with their offsets.
+fn spans(e: &Encoding) -> Vec<Span<'_>> {
     (0..e.len())
         .filter(|&i| !e.special[i])
         .map(|i| (e.tokens[i].as_str(), e.offsets[i], e.offsets_utf16[i]))

@@ -14,7 +14,12 @@ fn truncated_weights_name_the_first_missing_tensor() -> TestResult {
     let err = Bert::from_safetensors(&config, cut, &device).unwrap_err();
     // The header puts the word embeddings' data at bytes 796,672..47,678,464 of the data
     // section; half the file leaves 45,422,772 of them.
-    let Error::Truncated { key, needed, available } = &err else {
+    let Error::Truncated {
+        key,
+        needed,
+        available,
+    } = &err
+    else {
         panic!("{err}")
     };
     assert_eq!(key, "embeddings.word_embeddings.weight");
