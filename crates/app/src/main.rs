@@ -55,14 +55,9 @@ async fn load_encoder(progress: WriteSignal<(u32, String)>) -> Result<TextEncode
     progress.set((90, "Preparing the model…".to_owned()));
     let [config, tokenizer, weights]: [Vec<u8>; 3] =
         bytes.try_into().map_err(|_| "three model files expected")?;
-    TextEncoder::load(config, weights, tokenizer, true)
+    TextEncoder::load_bytes(&config, &weights, &tokenizer, true)
         .await
-        .map_err(|e| {
-            format!(
-                "the model did not load: {}",
-                String::from(js_sys::Error::from(e).message())
-            )
-        })
+        .map_err(|e| format!("the model did not load: {e}"))
 }
 
 /// The page: a loading bar, then a text box and what the encoder makes of the text.

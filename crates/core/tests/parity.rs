@@ -3,6 +3,9 @@
 //! `tests/fixtures/encoder/reference.json` holds what Hugging Face transformers computes for
 //! the same sentences; `make_reference.py` beside it regenerates it.
 
+// These tests read the base encoder from disk, which a browser cannot.
+#![cfg(not(target_family = "wasm"))]
+
 mod common;
 
 use common::{Reference, TestResult, encoder, reference};

@@ -1,6 +1,9 @@
 //! Tokenizer behaviour from real bug reports (cases TOK-01 to TOK-07, TAG-03), on the shipped
 //! all-MiniLM-L6-v2 `tokenizer.json`.
 
+// These tests read the base encoder from disk, which a browser cannot.
+#![cfg(not(target_family = "wasm"))]
+
 mod common;
 
 use common::{TestResult, tokenizer};

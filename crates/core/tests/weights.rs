@@ -1,5 +1,8 @@
 //! Loading the real weights, and refusing weights that do not fit.
 
+// These tests read the base encoder from disk, which a browser cannot.
+#![cfg(not(target_family = "wasm"))]
+
 mod common;
 
 use common::{TestResult, model_file};

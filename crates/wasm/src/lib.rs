@@ -107,10 +107,7 @@ impl TextEncoder {
         tokenizer: Vec<u8>,
         #[wasm_bindgen(js_name = preferGpu)] prefer_gpu: bool,
     ) -> Result<TextEncoder, JsError> {
-        let (device, backend) = choose_device(prefer_gpu).await?;
-        let encoder = Encoder::from_bytes(&config, &weights, &tokenizer, &device)?;
-        log::info!("encoder ready on {} ({})", backend.name, backend.reason);
-        Ok(Self { encoder, backend })
+        Ok(Self::load_bytes(&config, &weights, &tokenizer, prefer_gpu).await?)
     }
 
     /// `{ name, reason }` of the device in use.
@@ -127,6 +124,19 @@ impl TextEncoder {
 }
 
 impl TextEncoder {
+    /// Loads the encoder, for Rust callers; see [`TextEncoder::load`].
+    pub async fn load_bytes(
+        config: &[u8],
+        weights: &[u8],
+        tokenizer: &[u8],
+        prefer_gpu: bool,
+    ) -> Result<TextEncoder, vitrine_core::Error> {
+        let (device, backend) = choose_device(prefer_gpu).await?;
+        let encoder = Encoder::from_bytes(config, weights, tokenizer, &device)?;
+        log::info!("encoder ready on {} ({})", backend.name, backend.reason);
+        Ok(Self { encoder, backend })
+    }
+
     /// The device choice, for Rust callers.
     pub fn backend_info(&self) -> &Backend {
         &self.backend
