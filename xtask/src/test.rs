@@ -89,8 +89,19 @@ fn browser_tests() -> Result<()> {
         &cache().join("models/all-minilm-l6-v2"),
         &crate_dir.join(".test-assets/all-minilm-l6-v2"),
     )?;
-    run(cmd("cargo")
-        .args(["test", "-p", "vitrine-wasm", "--target", WASM, "--release"])
+    // A page that fails before the tests start leaves the runner waiting for ever: bound it,
+    // generously, since the time includes a cold release build.
+    run(cmd("timeout")
+        .args([
+            "2400",
+            "cargo",
+            "test",
+            "-p",
+            "vitrine-wasm",
+            "--target",
+            WASM,
+            "--release",
+        ])
         .env(
             "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
             "wasm-bindgen-test-runner",

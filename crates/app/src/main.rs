@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use vitrine_wasm::{EncodedText, TextEncoder};
+use vitrine_wasm::{BaseEncoder, EncodedText};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -45,7 +45,7 @@ async fn fetch_bytes(name: &str) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-async fn load_encoder(progress: WriteSignal<(u32, String)>) -> Result<TextEncoder, String> {
+async fn load_encoder(progress: WriteSignal<(u32, String)>) -> Result<BaseEncoder, String> {
     let files = ["config.json", "tokenizer.json", "model.safetensors"];
     let mut bytes = Vec::new();
     for (i, name) in files.iter().enumerate() {
@@ -55,7 +55,7 @@ async fn load_encoder(progress: WriteSignal<(u32, String)>) -> Result<TextEncode
     progress.set((90, "Preparing the model…".to_owned()));
     let [config, tokenizer, weights]: [Vec<u8>; 3] =
         bytes.try_into().map_err(|_| "three model files expected")?;
-    TextEncoder::load_bytes(&config, &weights, &tokenizer, true)
+    BaseEncoder::load_bytes(&config, &weights, &tokenizer, true)
         .await
         .map_err(|e| format!("the model did not load: {e}"))
 }
@@ -65,7 +65,7 @@ async fn load_encoder(progress: WriteSignal<(u32, String)>) -> Result<TextEncode
 fn App() -> impl IntoView {
     let (progress, set_progress) = signal((0u32, "Starting…".to_owned()));
     let (failure, set_failure) = signal(None::<String>);
-    let engine = RwSignal::new_local(None::<Rc<TextEncoder>>);
+    let engine = RwSignal::new_local(None::<Rc<BaseEncoder>>);
     let (text, set_text) = signal("red heart lantern for a wedding gift 🎁".to_owned());
     let result = RwSignal::new_local(None::<Result<EncodedText, String>>);
 

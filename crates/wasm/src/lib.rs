@@ -90,15 +90,18 @@ pub struct EncodedText {
 }
 
 /// The base encoder, loaded in the browser.
+///
+/// Not named `TextEncoder`: wasm-bindgen's own glue calls the browser's `TextEncoder`, which an
+/// exported class of that name would shadow.
 #[wasm_bindgen]
 #[derive(Debug)]
-pub struct TextEncoder {
+pub struct BaseEncoder {
     encoder: Encoder,
     backend: Backend,
 }
 
 #[wasm_bindgen]
-impl TextEncoder {
+impl BaseEncoder {
     /// Loads the encoder from the bytes of `config.json`, `model.safetensors` and
     /// `tokenizer.json`, on WebGPU when `preferGpu` is true and an adapter exists.
     pub async fn load(
@@ -106,7 +109,7 @@ impl TextEncoder {
         weights: Vec<u8>,
         tokenizer: Vec<u8>,
         #[wasm_bindgen(js_name = preferGpu)] prefer_gpu: bool,
-    ) -> Result<TextEncoder, JsError> {
+    ) -> Result<BaseEncoder, JsError> {
         Ok(Self::load_bytes(&config, &weights, &tokenizer, prefer_gpu).await?)
     }
 
@@ -123,14 +126,14 @@ impl TextEncoder {
     }
 }
 
-impl TextEncoder {
-    /// Loads the encoder, for Rust callers; see [`TextEncoder::load`].
+impl BaseEncoder {
+    /// Loads the encoder, for Rust callers; see [`BaseEncoder::load`].
     pub async fn load_bytes(
         config: &[u8],
         weights: &[u8],
         tokenizer: &[u8],
         prefer_gpu: bool,
-    ) -> Result<TextEncoder, vitrine_core::Error> {
+    ) -> Result<BaseEncoder, vitrine_core::Error> {
         let (device, backend) = choose_device(prefer_gpu).await?;
         let encoder = Encoder::from_bytes(config, weights, tokenizer, &device)?;
         log::info!("encoder ready on {} ({})", backend.name, backend.reason);

@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 use vitrine_core::{Encoder, TokenStates};
-use vitrine_wasm::TextEncoder;
+use vitrine_wasm::BaseEncoder;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -36,13 +36,13 @@ async fn fetch(name: &str) -> Vec<u8> {
     js_sys::Uint8Array::new(&buffer).to_vec()
 }
 
-async fn load(prefer_gpu: bool) -> TextEncoder {
+async fn load(prefer_gpu: bool) -> BaseEncoder {
     let (config, weights, tokenizer) = (
         fetch("config.json").await,
         fetch("model.safetensors").await,
         fetch("tokenizer.json").await,
     );
-    TextEncoder::load(config, weights, tokenizer, prefer_gpu)
+    BaseEncoder::load(config, weights, tokenizer, prefer_gpu)
         .await
         .map_err(|_| "load")
         .expect("loads")
