@@ -107,7 +107,7 @@ fn browser_tests() -> Result<()> {
             "wasm-bindgen-test-runner",
         )
         .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "600"))
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "1500"))
 }
 
 /// Serves the built app on a spare port and runs the Playwright tests against it.
