@@ -5,8 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -14,6 +13,7 @@ const url = process.env.VITRINE_APP_URL ?? 'http://127.0.0.1:8080/';
 const artifacts = new URL('./artifacts/', import.meta.url).pathname;
 mkdirSync(artifacts, { recursive: true });
 
+// Playwright gives every launch a fresh, empty profile of its own.
 async function openApp(webgpu) {
   const args = [
     '--no-sandbox',
@@ -21,7 +21,6 @@ async function openApp(webgpu) {
     '--disable-component-update',
     '--disable-sync',
     '--no-first-run',
-    `--user-data-dir=${mkdtempSync(join(tmpdir(), 'vitrine-chromium-'))}`,
   ];
   if (webgpu) args.push('--enable-unsafe-webgpu');
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
