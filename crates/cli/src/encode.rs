@@ -37,8 +37,11 @@ pub(crate) fn run(args: &EncodeArgs, out: &mut impl Write) -> Result<()> {
     .with_context(|| format!("cannot load the encoder from {}", dir.display()))?;
 
     let windows = encoder.tokenizer().encode(&args.text)?;
-    let states = encoder.hidden_states(&windows)?;
-    for (w, (encoding, states)) in windows.iter().zip(&states).enumerate() {
+    for (w, encoding) in windows.iter().enumerate() {
+        // One window at a time: a long text's windows together could exhaust memory.
+        let states = encoder
+            .hidden_states(std::slice::from_ref(encoding))?
+            .remove(0);
         if windows.len() > 1 {
             writeln!(out, "window {} of {}", w + 1, windows.len())?;
         }

@@ -192,3 +192,73 @@ fn split_states(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> BertConfig {
+        let json = r#"{"vocab_size": 10, "hidden_size": 4, "num_hidden_layers": 1,
+            "num_attention_heads": 2, "intermediate_size": 8, "max_position_embeddings": 6}"#;
+        BertConfig::from_json(json.as_bytes()).expect("valid tiny config")
+    }
+
+    fn encoding(ids: Vec<u32>) -> Encoding {
+        let n = ids.len();
+        Encoding {
+            ids,
+            type_ids: vec![0; n],
+            attention_mask: vec![1; n],
+            tokens: vec![String::new(); n],
+            word_ids: vec![None; n],
+            sequence_ids: vec![None; n],
+            special: vec![false; n],
+            offsets: vec![(0, 0); n],
+            offsets_utf16: vec![(0, 0); n],
+        }
+    }
+
+    #[test]
+    fn batches_longer_than_the_positions_or_empty_are_refused() -> Result<()> {
+        let device = crate::open_device(crate::DeviceKind::Cpu)?;
+        let err = batch(&tiny(), &[encoding(vec![1; 7])], &device).unwrap_err();
+        assert!(
+            err.to_string().contains("exceeds the model's 6 positions"),
+            "{err}"
+        );
+        let err = batch(&tiny(), &[], &device).unwrap_err();
+        assert!(matches!(err, Error::Input(_)), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn ids_outside_the_vocabulary_are_refused() -> Result<()> {
+        let device = crate::open_device(crate::DeviceKind::Cpu)?;
+        let err = batch(&tiny(), &[encoding(vec![1, 10])], &device).unwrap_err();
+        assert!(err.to_string().contains("token id 10"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn padding_fills_ids_with_the_pad_id_and_the_mask_with_zeros() -> Result<()> {
+        let device = crate::open_device(crate::DeviceKind::Cpu)?;
+        let input = batch(
+            &tiny(),
+            &[encoding(vec![3, 4, 5]), encoding(vec![6])],
+            &device,
+        )?;
+        let ids = input
+            .ids
+            .into_data()
+            .try_to_vec_as::<i64>()
+            .expect("int data");
+        let mask = input
+            .mask
+            .into_data()
+            .try_to_vec_as::<i64>()
+            .expect("int data");
+        assert_eq!(ids, [3, 4, 5, 6, 0, 0]);
+        assert_eq!(mask, [1, 1, 1, 1, 0, 0]);
+        Ok(())
+    }
+}

@@ -153,9 +153,15 @@ impl BaseEncoder {
     /// Encodes one text, for Rust callers.
     pub async fn encode_text(&self, text: &str) -> Result<EncodedText, vitrine_core::Error> {
         let windows = self.encoder.tokenizer().encode(text)?;
-        let states = self.encoder.hidden_states_async(&windows).await?;
         let mut tokens = Vec::new();
-        for (encoding, states) in windows.iter().zip(&states) {
+        let mut embedding_norm = 0.0;
+        for (w, encoding) in windows.iter().enumerate() {
+            // One window at a time: a long text's windows together could exhaust memory.
+            let one = std::slice::from_ref(encoding);
+            let states = self.encoder.hidden_states_async(one).await?.remove(0);
+            if w == 0 {
+                embedding_norm = l2_norm(&states.mean_pooled());
+            }
             for (i, norm) in states.norms().into_iter().enumerate() {
                 let (start, end) = encoding.offsets_utf16[i];
                 let real = !encoding.special[i];
@@ -168,7 +174,6 @@ impl BaseEncoder {
                 });
             }
         }
-        let embedding_norm = states.first().map_or(0.0, |s| l2_norm(&s.mean_pooled()));
         Ok(EncodedText {
             tokens,
             embedding_norm,
