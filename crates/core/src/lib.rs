@@ -10,6 +10,7 @@
 //!   windows for long text.
 //! - [`Bert`]: a BERT encoder loadable from Hugging Face safetensors, and [`Encoder`], which
 //!   ties it to its tokenizer.
+//! - [`EntityReport`]: entity-level precision, recall and F1 of tag sequences.
 //!
 //! # Features
 //!
@@ -45,6 +46,7 @@ mod bert;
 mod config;
 mod device;
 mod encoder;
+mod entity_metrics;
 mod error;
 mod tokenizer;
 mod weights;
@@ -55,6 +57,7 @@ pub use config::BertConfig;
 pub use device::webgpu_device;
 pub use device::{DeviceKind, open_device};
 pub use encoder::{Encoder, TokenStates, batch, l2_norm};
+pub use entity_metrics::{Entity, EntityReport, Scheme, Score, entities};
 pub use error::{Error, Result};
 pub use tokenizer::{Encoding, TextTokenizer, WindowConfig};
 pub use weights::WeightSource;
