@@ -81,6 +81,17 @@ pub enum Error {
     #[error("invalid window settings: {0}")]
     Window(String),
 
+    /// A data file holds something it should not.
+    #[error("{file}, {place}: {message}")]
+    Data {
+        /// The file, as the caller named it.
+        file: String,
+        /// Where in the file: a line, or an example for JSON.
+        place: String,
+        /// What is wrong.
+        message: String,
+    },
+
     /// A batch cannot be built from the given encodings.
     #[error("invalid input: {0}")]
     Input(String),

@@ -10,7 +10,8 @@
 //!   windows for long text.
 //! - [`Bert`]: a BERT encoder loadable from Hugging Face safetensors, and [`Encoder`], which
 //!   ties it to its tokenizer.
-//! - [`EntityReport`]: entity-level precision, recall and F1 of tag sequences.
+//! - [`EntityReport`]: entity-level precision, recall and F1 of tag sequences, and readers of
+//!   tagged text ([`read_queryner`], [`read_conll`]).
 //!
 //! # Features
 //!
@@ -48,6 +49,7 @@ mod device;
 mod encoder;
 mod entity_metrics;
 mod error;
+mod tagged_text;
 mod tokenizer;
 mod weights;
 
@@ -59,6 +61,7 @@ pub use device::{DeviceKind, open_device};
 pub use encoder::{Encoder, TokenStates, batch, l2_norm};
 pub use entity_metrics::{Entity, EntityReport, Scheme, Score, entities};
 pub use error::{Error, Result};
+pub use tagged_text::{TaggedText, read_conll, read_labels, read_queryner};
 pub use tokenizer::{Encoding, TextTokenizer, WindowConfig};
 pub use weights::WeightSource;
 
