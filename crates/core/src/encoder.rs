@@ -213,6 +213,7 @@ mod tests {
             word_ids: vec![None; n],
             sequence_ids: vec![None; n],
             special: vec![false; n],
+            first_of_word: vec![true; n],
             offsets: vec![(0, 0); n],
             offsets_utf16: vec![(0, 0); n],
         }

@@ -50,6 +50,7 @@ mod encoder;
 mod entity_metrics;
 mod error;
 mod tagged_text;
+mod token_labels;
 mod tokenizer;
 mod weights;
 
@@ -62,7 +63,8 @@ pub use encoder::{Encoder, TokenStates, batch, l2_norm};
 pub use entity_metrics::{Entity, EntityReport, Scheme, Score, entities};
 pub use error::{Error, Result};
 pub use tagged_text::{TaggedText, read_conll, read_labels, read_queryner};
-pub use tokenizer::{Encoding, TextTokenizer, WindowConfig};
+pub use token_labels::{IGNORE, align_labels, word_values};
+pub use tokenizer::{Encoding, TextTokenizer, WindowConfig, join_words};
 pub use weights::WeightSource;
 
 /// Re-export of the burn version this crate is built on, so dependants name the same types.

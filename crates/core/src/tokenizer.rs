@@ -49,6 +49,9 @@ pub struct Encoding {
     pub sequence_ids: Vec<Option<usize>>,
     /// Whether each token was added by the template rather than read from the text.
     pub special: Vec<bool>,
+    /// Whether each token is the first piece of its word in the whole text. A window that
+    /// starts inside a word begins with pieces for which this is false.
+    pub first_of_word: Vec<bool>,
     /// Start and end of each token in characters (Unicode scalar values) of its own text.
     pub offsets: Vec<(usize, usize)>,
     /// The same spans in UTF-16 code units, as JavaScript's `String.slice` counts.
@@ -158,6 +161,42 @@ impl TextTokenizer {
             .inner
             .encode_char_offsets(text, false)
             .map_err(|e| Error::Tokenizer(format!("cannot encode text: {e}")))?;
+        self.split_windows(full, text)
+    }
+
+    /// Encodes words that are already split, as if joined by single spaces.
+    ///
+    /// Word ids index `words`, and offsets count in the joined text ([`join_words`]), not in
+    /// each word, so they can be shown over the sentence.
+    pub fn encode_words<S: AsRef<str>>(&self, words: &[S]) -> Result<Vec<Encoding>> {
+        let words: Vec<&str> = words.iter().map(AsRef::as_ref).collect();
+        let mut full = self
+            .inner
+            .encode_char_offsets(words.as_slice(), false)
+            .map_err(|e| Error::Tokenizer(format!("cannot encode words: {e}")))?;
+
+        // The tokenizer counts offsets from the start of each word; shift them by where the
+        // word starts in the joined text.
+        let mut starts = Vec::with_capacity(words.len());
+        let mut at = 0;
+        for word in &words {
+            starts.push(at);
+            at += word.chars().count() + 1;
+        }
+        let word_ids = full.get_word_ids().to_vec();
+        for (offset, word) in full.get_offsets_mut().iter_mut().zip(word_ids) {
+            if let Some(start) = word.and_then(|w| starts.get(w as usize)) {
+                *offset = (offset.0 + start, offset.1 + start);
+            }
+        }
+        self.split_windows(full, &join_words(&words))
+    }
+
+    fn split_windows(&self, full: tokenizers::Encoding, text: &str) -> Result<Vec<Encoding>> {
+        let word_ids = full.get_word_ids();
+        let first_of_word: Vec<bool> = (0..full.len())
+            .map(|i| word_ids[i].is_some() && (i == 0 || word_ids[i - 1] != word_ids[i]))
+            .collect();
         let content = self.windows.max_len - self.special_tokens_per_window();
         window_ranges(full.len(), content, self.windows.stride)
             .into_iter()
@@ -166,7 +205,15 @@ impl TextTokenizer {
                     .inner
                     .post_process(slice(&full, start, end), None, true)
                     .map_err(|e| Error::Tokenizer(format!("cannot add special tokens: {e}")))?;
-                Ok(convert(window, [text, ""]))
+                let mut encoding = convert(window, [text, ""]);
+                // Special tokens stand outside every word.
+                let mut firsts = first_of_word[start..end].iter();
+                encoding.first_of_word = encoding
+                    .special
+                    .iter()
+                    .map(|s| !s && *firsts.next().unwrap_or(&false))
+                    .collect();
+                Ok(encoding)
             })
             .collect()
     }
@@ -188,8 +235,25 @@ impl TextTokenizer {
                 self.windows.max_len
             )));
         }
-        Ok(convert(encoding, [a, b]))
+        let mut encoding = convert(encoding, [a, b]);
+        encoding.first_of_word = (0..encoding.len())
+            .map(|i| {
+                let key = |j: usize| (encoding.sequence_ids[j], encoding.word_ids[j]);
+                !encoding.special[i] && (i == 0 || key(i - 1) != key(i))
+            })
+            .collect();
+        Ok(encoding)
     }
+}
+
+/// The text that [`TextTokenizer::encode_words`] counts offsets in: the words joined by single
+/// spaces.
+pub fn join_words<S: AsRef<str>>(words: &[S]) -> String {
+    words
+        .iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Token ranges of the windows over `n` tokens: `content` tokens each, neighbours sharing
@@ -248,6 +312,8 @@ fn convert(encoding: tokenizers::Encoding, texts: [&str; 2]) -> Encoding {
             .iter()
             .map(|m| *m == 1)
             .collect(),
+        // Filled in by the caller, which knows where words start.
+        first_of_word: Vec::new(),
         sequence_ids,
         offsets,
         offsets_utf16,

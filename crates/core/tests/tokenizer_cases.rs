@@ -260,3 +260,52 @@ fn a_file_that_is_not_a_tokenizer_is_refused() {
         assert!(matches!(err, Error::Tokenizer(_)), "{err}");
     }
 }
+
+#[test]
+fn only_the_first_piece_of_a_word_carries_its_label() -> TestResult {
+    // TAG-01: "adidas" splits into adi ##das.
+    let words = ["buy", "adidas", "red", "dress"];
+    let windows = tokenizer().encode_words(&words)?;
+    assert_eq!(windows.len(), 1);
+    let e = &windows[0];
+    assert_eq!(
+        e.tokens,
+        ["[CLS]", "buy", "adi", "##das", "red", "dress", "[SEP]"]
+    );
+    assert_eq!(
+        e.word_ids,
+        [None, Some(0), Some(1), Some(1), Some(2), Some(3), None]
+    );
+
+    // Sentence offsets in "buy adidas red dress", not offsets within each word.
+    assert_eq!(vitrine_core::join_words(&words), "buy adidas red dress");
+    assert_eq!((e.offsets[2], e.offsets[3]), ((4, 7), (7, 10)));
+
+    // Labels 1..=4 stand for B-BUY, B-BRAND, B-COLOUR, B-PRODUCT.
+    let labels = vitrine_core::align_labels(e, &[1, 2, 3, 4])?;
+    assert_eq!(labels, [-100, 1, 2, -100, 3, 4, -100]);
+
+    // Decoding reads each word from its first piece: exactly four word labels.
+    let predicted = [0, 1, 2, 9, 3, 4, 0];
+    let words_back = vitrine_core::word_values(e, &predicted, words.len());
+    assert_eq!(words_back, [Some(1), Some(2), Some(3), Some(4)]);
+    Ok(())
+}
+
+#[test]
+fn a_window_starting_inside_a_word_labels_none_of_its_pieces() -> TestResult {
+    let mut tokenizer = tokenizer();
+    tokenizer.set_windows(WindowConfig {
+        max_len: 5,
+        stride: 1,
+    })?;
+    // buy sk ##eche ##rs dress: windows of 3 pieces sharing 1.
+    let windows = tokenizer.encode_words(&["buy", "skechers", "dress"])?;
+    let second = &windows[1];
+    assert_eq!(second.tokens, ["[CLS]", "##eche", "##rs", "dress", "[SEP]"]);
+    assert_eq!(
+        vitrine_core::align_labels(second, &[1, 2, 3])?,
+        [-100, -100, -100, 3, -100]
+    );
+    Ok(())
+}
