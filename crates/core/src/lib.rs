@@ -50,6 +50,7 @@ mod encoder;
 mod entity_metrics;
 mod error;
 mod tagged_text;
+mod tagger;
 mod token_labels;
 mod tokenizer;
 mod weights;
@@ -63,6 +64,9 @@ pub use encoder::{Encoder, TokenStates, batch, l2_norm};
 pub use entity_metrics::{Entity, EntityReport, Scheme, Score, entities};
 pub use error::{Error, Result};
 pub use tagged_text::{TaggedText, read_conll, read_labels, read_queryner};
+pub use tagger::{
+    TaggedEntity, Tagger, TaggerConfig, decode_entities, masked_cross_entropy, tag_probabilities,
+};
 pub use token_labels::{IGNORE, align_labels, word_values};
 pub use tokenizer::{Encoding, TextTokenizer, WindowConfig, join_words};
 pub use weights::WeightSource;

@@ -81,3 +81,76 @@ fn a_tokenizer_larger_than_the_model_is_refused() -> TestResult {
     assert!(err.to_string().contains("do not belong together"), "{err}");
     Ok(())
 }
+
+#[test]
+fn a_token_classification_checkpoint_loads_encoder_and_head() -> TestResult {
+    use std::collections::HashMap;
+
+    use safetensors::tensor::{Dtype, TensorView};
+    use vitrine_core::{Tagger, TaggerConfig, WeightSource};
+
+    // The base weights under `bert.`, plus a head whose values are known: W[l][j] = (l - j) / 1000.
+    let base = model_file("model.safetensors");
+    let source = safetensors::SafeTensors::deserialize(&base)?;
+    let (n, d) = (3usize, 384usize);
+    let weight: Vec<f32> = (0..n * d)
+        .map(|i| ((i / d) as f32 - (i % d) as f32) / 1000.0)
+        .collect();
+    let bias = vec![0.5f32, -0.25, 0.0];
+    let bytes = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let (weight_bytes, bias_bytes) = (bytes(&weight), bytes(&bias));
+    let mut views: HashMap<String, TensorView<'_>> = source
+        .tensors()
+        .into_iter()
+        .map(|(k, v)| (format!("bert.{k}"), v))
+        .collect();
+    views.insert(
+        "classifier.weight".into(),
+        TensorView::new(Dtype::F32, vec![n, d], &weight_bytes)?,
+    );
+    views.insert(
+        "classifier.bias".into(),
+        TensorView::new(Dtype::F32, vec![n], &bias_bytes)?,
+    );
+    let file = safetensors::serialize(views, None)?;
+
+    let device = open_device(DeviceKind::Cpu)?;
+    let encoder_config = BertConfig::from_json(&model_file("config.json"))?;
+    let mut weights = WeightSource::new(&file)?;
+    let config = TaggerConfig {
+        encoder: encoder_config,
+        n_labels: n,
+    };
+    let tagger = Tagger::load(&config, &mut weights, &device)?;
+    weights.finish()?;
+
+    // The logits must be the encoder's states times W transposed, plus b.
+    let encoder = common::encoder(&device);
+    let window = encoder.tokenizer().encode("red lantern")?.remove(0);
+    let states = encoder
+        .hidden_states(std::slice::from_ref(&window))?
+        .remove(0);
+    let logits = tagger.forward(encoder.batch(std::slice::from_ref(&window))?);
+    let logits = logits
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| format!("{e:?}"))?;
+    for t in 0..window.len() {
+        for l in 0..n {
+            let row = &weight[l * d..(l + 1) * d];
+            let want: f32 = states
+                .row(t)
+                .iter()
+                .zip(row)
+                .map(|(a, b)| a * b)
+                .sum::<f32>()
+                + bias[l];
+            let got = logits[t * n + l];
+            assert!(
+                (got - want).abs() < 1e-3,
+                "token {t} label {l}: {got} vs {want}"
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! Decoding tag probabilities into entities over the original text, on the real tokenizer.
+
+// These tests read the base encoder's tokenizer from disk, which a browser cannot.
+#![cfg(not(target_family = "wasm"))]
+
+mod common;
+
+use common::{TestResult, tokenizer};
+use vitrine_core::decode_entities;
+
+const LABELS: [&str; 9] = [
+    "O",
+    "B-color",
+    "I-color",
+    "B-brand",
+    "I-brand",
+    "B-product",
+    "I-product",
+    "B-price",
+    "I-price",
+];
+
+/// Probabilities that choose `tags[i]` for token `i` with probability `p`.
+fn probs(tags: &[&str], p: f32) -> Vec<f32> {
+    let rest = (1.0 - p) / (LABELS.len() - 1) as f32;
+    tags.iter()
+        .flat_map(|t| {
+            let chosen = LABELS.iter().position(|l| l == t).expect("a known label");
+            (0..LABELS.len()).map(move |i| if i == chosen { p } else { rest })
+        })
+        .collect()
+}
+
+fn labels() -> Vec<String> {
+    LABELS.map(String::from).to_vec()
+}
+
+#[test]
+fn words_take_their_first_piece_and_stray_inside_tags_still_show() -> TestResult {
+    let text = "red nike running shoes size 10 under $50";
+    let e = tokenizer().encode(text)?.remove(0);
+    assert_eq!(
+        e.tokens,
+        [
+            "[CLS]", "red", "nike", "running", "shoes", "size", "10", "under", "$", "50", "[SEP]"
+        ]
+    );
+    let tags = [
+        "O",
+        "B-color",
+        "B-brand",
+        "B-product",
+        "I-product",
+        "O",
+        "O",
+        "O",
+        "I-price",
+        "I-price",
+        "O",
+    ];
+    let found = decode_entities(text, &e, &probs(&tags, 0.9), &labels())?;
+    let got: Vec<_> = found
+        .iter()
+        .map(|f| (f.kind.as_str(), f.text.as_str(), f.chars))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("color", "red", (0, 3)),
+            ("brand", "nike", (4, 8)),
+            ("product", "running shoes", (9, 22)),
+            ("price", "$50", (37, 40)),
+        ]
+    );
+    assert!(found.iter().all(|f| (f.confidence - 0.9).abs() < 1e-6));
+    Ok(())
+}
+
+#[test]
+fn an_entity_covers_every_piece_of_its_words_and_counts_utf16() -> TestResult {
+    let text = "\u{1F600} skechers bag";
+    let e = tokenizer().encode(text)?.remove(0);
+    assert_eq!(
+        e.tokens,
+        ["[CLS]", "[UNK]", "sk", "##eche", "##rs", "bag", "[SEP]"]
+    );
+    // The later pieces of "skechers" are ignored, whatever they say.
+    let tags = ["O", "O", "B-brand", "O", "B-color", "B-product", "O"];
+    let found = decode_entities(text, &e, &probs(&tags, 0.8), &labels())?;
+    let got: Vec<_> = found
+        .iter()
+        .map(|f| (f.kind.as_str(), f.text.as_str(), f.chars, f.utf16))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("brand", "skechers", (2, 10), (3, 11)),
+            ("product", "bag", (11, 14), (12, 15))
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn empty_text_has_no_entities_and_bad_shapes_are_errors() -> TestResult {
+    let e = tokenizer().encode("   ")?.remove(0);
+    assert!(decode_entities("   ", &e, &probs(&["O", "O"], 0.9), &labels())?.is_empty());
+    assert!(decode_entities("   ", &e, &[0.5; 3], &labels()).is_err());
+    Ok(())
+}
