@@ -28,7 +28,7 @@ pub(crate) fn run_all() -> Result<()> {
         .args([
             "--all-targets",
             "--features",
-            "vitrine-core/wgpu",
+            "vitrine-core/wgpu,vitrine-core/train",
             "--",
             "-D",
             "warnings",
@@ -58,7 +58,7 @@ pub(crate) fn run_all() -> Result<()> {
             "-p",
             "xtask",
         ])
-        .args(["--features", "vitrine-core/wgpu"]))?;
+        .args(["--features", "vitrine-core/wgpu,vitrine-core/train"]))?;
 
     step("cuda feature type-checks");
     // Its full build downloads a prebuilt LLVM; DOCS_RS skips that, which a check allows.

@@ -18,6 +18,7 @@
 //! - `flex` (default): burn's pure-Rust CPU backend.
 //! - `wgpu`: native GPUs through wgpu. `webgpu`: the browser's WebGPU.
 //! - `cuda`: NVIDIA GPUs.
+//! - `train`: fine-tuning, with burn's autodiff and optimisers.
 //!
 //! # Example
 //!
@@ -53,6 +54,8 @@ mod tagged_text;
 mod tagger;
 mod token_labels;
 mod tokenizer;
+#[cfg(feature = "train")]
+mod train;
 mod weights;
 
 pub use bert::{Bert, BertEmbeddings, BertInput, BertLayer};
@@ -69,6 +72,8 @@ pub use tagger::{
 };
 pub use token_labels::{IGNORE, align_labels, word_values};
 pub use tokenizer::{Encoding, TextTokenizer, WindowConfig, join_words};
+#[cfg(feature = "train")]
+pub use train::{WarmupLinear, for_inference, length_buckets, train_step};
 pub use weights::WeightSource;
 
 /// Re-export of the burn version this crate is built on, so dependants name the same types.
