@@ -15,7 +15,7 @@ use crate::config::BertConfig;
 use crate::entity_metrics::{Scheme, entities};
 use crate::error::{Error, Result};
 use crate::token_labels::{IGNORE, word_values};
-use crate::tokenizer::Encoding;
+use crate::tokenizer::{Encoding, TextTokenizer};
 use crate::weights::WeightSource;
 
 /// A BERT encoder with a linear tag classifier on every token.
@@ -209,6 +209,92 @@ pub fn decode_entities(
             }
         })
         .collect())
+}
+
+/// Joins the entities of overlapping windows: one entity per character span, the most
+/// confident where windows disagree on its type, in text order.
+pub fn merge_windows(windows: Vec<Vec<TaggedEntity>>) -> Vec<TaggedEntity> {
+    let mut merged: Vec<TaggedEntity> = Vec::new();
+    for entity in windows.into_iter().flatten() {
+        match merged.iter_mut().find(|e| e.chars == entity.chars) {
+            Some(kept) if kept.confidence < entity.confidence => *kept = entity,
+            Some(_) => {}
+            None => merged.push(entity),
+        }
+    }
+    merged.sort_by_key(|e| e.chars);
+    merged
+}
+
+/// A tokenizer, a tagger and its label names: text in, entities out.
+#[derive(Debug)]
+pub struct TextTagger {
+    tokenizer: TextTokenizer,
+    tagger: Tagger,
+    labels: Vec<String>,
+    device: Device,
+    config: BertConfig,
+}
+
+impl TextTagger {
+    /// Puts the parts together, checking that the labels fit the tagger's head.
+    pub fn new(
+        tokenizer: TextTokenizer,
+        tagger: Tagger,
+        config: &TaggerConfig,
+        labels: Vec<String>,
+        device: &Device,
+    ) -> Result<Self> {
+        if labels.len() != config.n_labels {
+            return Err(Error::Config(format!(
+                "{} label names for a head of {} labels",
+                labels.len(),
+                config.n_labels
+            )));
+        }
+        Ok(Self {
+            tokenizer,
+            tagger,
+            labels,
+            device: device.clone(),
+            config: config.encoder.clone(),
+        })
+    }
+
+    /// The entities of `text`; empty or blank text has none.
+    ///
+    /// Long text is tagged window by window and entities seen in two windows are kept once.
+    pub fn tag(&self, text: &str) -> Result<Vec<TaggedEntity>> {
+        let mut found = Vec::new();
+        for window in self.tokenizer.encode(text)? {
+            let probs = self.probabilities(&window)?.into_data();
+            let probs = probs
+                .try_to_vec::<f32>()
+                .map_err(|e| Error::Readback(format!("{e:?}")))?;
+            found.push(decode_entities(text, &window, &probs, &self.labels)?);
+        }
+        Ok(merge_windows(found))
+    }
+
+    /// Like [`TextTagger::tag`], reading results back asynchronously as WebGPU needs.
+    pub async fn tag_async(&self, text: &str) -> Result<Vec<TaggedEntity>> {
+        let mut found = Vec::new();
+        for window in self.tokenizer.encode(text)? {
+            let probs = self.probabilities(&window)?.into_data_async().await;
+            let probs = probs.map_err(|e| Error::Readback(format!("{e:?}")))?;
+            let probs = probs
+                .try_to_vec::<f32>()
+                .map_err(|e| Error::Readback(format!("{e:?}")))?;
+            found.push(decode_entities(text, &window, &probs, &self.labels)?);
+        }
+        Ok(merge_windows(found))
+    }
+
+    fn probabilities(&self, window: &Encoding) -> Result<Tensor<3>> {
+        let input =
+            crate::encoder::batch(&self.config, std::slice::from_ref(window), &self.device)?;
+        Ok(tag_probabilities(self.tagger.forward(input)))
+    }
 }
 
 fn max_word(encoding: &Encoding) -> usize {

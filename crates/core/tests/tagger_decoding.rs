@@ -108,3 +108,83 @@ fn empty_text_has_no_entities_and_bad_shapes_are_errors() -> TestResult {
     assert!(decode_entities("   ", &e, &[0.5; 3], &labels()).is_err());
     Ok(())
 }
+
+#[test]
+fn an_entity_in_the_overlap_of_two_windows_is_kept_once() -> TestResult {
+    // TAG-03: 600 words, word 450 "nike" at characters 1800..1804 lies in both windows.
+    let words: Vec<&str> = (0..600)
+        .map(|i| if i == 450 { "nike" } else { "buy" })
+        .collect();
+    let text = words.join(" ");
+    let windows = tokenizer().encode(&text)?;
+    assert_eq!(windows.len(), 2);
+    let per_window = windows
+        .iter()
+        .zip([0.7, 0.9])
+        .map(|(w, p)| {
+            let tags: Vec<&str> = w
+                .tokens
+                .iter()
+                .map(|t| if t == "nike" { "B-brand" } else { "O" })
+                .collect();
+            decode_entities(&text, w, &probs(&tags, p), &labels())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    assert_eq!(per_window.iter().map(Vec::len).collect::<Vec<_>>(), [1, 1]);
+
+    let merged = vitrine_core::merge_windows(per_window);
+    assert_eq!(merged.len(), 1);
+    assert_eq!(
+        (merged[0].kind.as_str(), merged[0].chars),
+        ("brand", (1800, 1804))
+    );
+    assert!(
+        (merged[0].confidence - 0.9).abs() < 1e-6,
+        "the more confident window wins"
+    );
+    Ok(())
+}
+
+#[test]
+fn tagging_with_an_untrained_head_gives_entities_that_slice_the_text() -> TestResult {
+    use vitrine_core::{
+        Bert, BertConfig, DeviceKind, TaggerConfig, TextTagger, TextTokenizer, open_device,
+        read_labels,
+    };
+
+    let device = open_device(DeviceKind::Cpu)?;
+    let encoder_config = BertConfig::from_json(&common::model_file("config.json"))?;
+    let encoder = Bert::from_safetensors(
+        &encoder_config,
+        &common::model_file("model.safetensors"),
+        &device,
+    )?;
+    let label_file = common::repo_root().join("data/queryner/labels.json");
+    let labels = read_labels("labels.json", &std::fs::read(label_file)?)?;
+    let config = TaggerConfig {
+        encoder: encoder_config,
+        n_labels: labels.len(),
+    };
+    let tagger = config.init_from_encoder(encoder, &device)?;
+    let tokenizer = TextTokenizer::from_bytes(&common::model_file("tokenizer.json"))?;
+    let text_tagger = TextTagger::new(tokenizer, tagger, &config, labels, &device)?;
+
+    assert!(text_tagger.tag("")?.is_empty());
+    assert!(text_tagger.tag(" \t ")?.is_empty());
+    let text = "\u{1F381} red heart lantern, cr\u{00e8}me colour, size 10 under $50";
+    let units: Vec<u16> = text.encode_utf16().collect();
+    for entity in text_tagger.tag(text)? {
+        let chars: String = text
+            .chars()
+            .skip(entity.chars.0)
+            .take(entity.chars.1 - entity.chars.0)
+            .collect();
+        assert_eq!(entity.text, chars);
+        assert_eq!(
+            String::from_utf16(&units[entity.utf16.0..entity.utf16.1])?,
+            chars
+        );
+        assert!(entity.confidence > 0.0 && entity.confidence <= 1.0);
+    }
+    Ok(())
+}
