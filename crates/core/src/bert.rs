@@ -249,6 +249,79 @@ impl BertLayer {
     }
 }
 
+impl Bert {
+    /// Every parameter as `(Hugging Face name, shape, values)`, in the layout the checkpoint
+    /// files use: the inverse of [`Bert::load`].
+    pub fn named_tensors(&self, prefix: &str) -> Result<Vec<NamedTensor>> {
+        let mut out = Saver {
+            prefix,
+            tensors: Vec::new(),
+        };
+        let emb = &self.embeddings;
+        out.tensor("embeddings.word_embeddings.weight", emb.word.weight.val())?;
+        out.tensor(
+            "embeddings.position_embeddings.weight",
+            emb.position.weight.val(),
+        )?;
+        out.tensor(
+            "embeddings.token_type_embeddings.weight",
+            emb.token_type.weight.val(),
+        )?;
+        out.layer_norm("embeddings.LayerNorm", &emb.norm)?;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let at = |name: &str| format!("encoder.layer.{i}.{name}");
+            out.linear(&at("attention.self.query"), &layer.query)?;
+            out.linear(&at("attention.self.key"), &layer.key)?;
+            out.linear(&at("attention.self.value"), &layer.value)?;
+            out.linear(&at("attention.output.dense"), &layer.attention_out)?;
+            out.layer_norm(&at("attention.output.LayerNorm"), &layer.attention_norm)?;
+            out.linear(&at("intermediate.dense"), &layer.intermediate)?;
+            out.linear(&at("output.dense"), &layer.output)?;
+            out.layer_norm(&at("output.LayerNorm"), &layer.output_norm)?;
+        }
+        Ok(out.tensors)
+    }
+}
+
+/// A tensor ready to be written: its checkpoint name, shape and float32 values.
+pub type NamedTensor = (String, Vec<usize>, Vec<f32>);
+
+/// Reads parameters back out of burn, in checkpoint layout.
+pub(crate) struct Saver<'p> {
+    pub(crate) prefix: &'p str,
+    pub(crate) tensors: Vec<NamedTensor>,
+}
+
+impl Saver<'_> {
+    pub(crate) fn tensor<const D: usize>(&mut self, name: &str, tensor: Tensor<D>) -> Result<()> {
+        let shape = tensor.dims().to_vec();
+        let values = tensor
+            .into_data()
+            .try_to_vec_as::<f32>()
+            .map_err(|e| Error::Readback(format!("{name}: {e:?}")))?;
+        self.tensors
+            .push((format!("{}{name}", self.prefix), shape, values));
+        Ok(())
+    }
+
+    /// Back to PyTorch's `[d_output, d_input]`.
+    pub(crate) fn linear(&mut self, name: &str, linear: &Linear) -> Result<()> {
+        self.tensor(&format!("{name}.weight"), linear.weight.val().transpose())?;
+        if let Some(bias) = &linear.bias {
+            self.tensor(&format!("{name}.bias"), bias.val())?;
+        }
+        Ok(())
+    }
+
+    fn layer_norm(&mut self, name: &str, norm: &LayerNorm) -> Result<()> {
+        self.tensor(&format!("{name}.weight"), norm.gamma.val())?;
+        if let Some(beta) = &norm.beta {
+            self.tensor(&format!("{name}.bias"), beta.val())?;
+        }
+        Ok(())
+    }
+}
+
 /// Moves checkpoint tensors into burn parameters, converting layouts on the way.
 struct Loader<'s, 'a> {
     source: &'s mut WeightSource<'a>,

@@ -58,7 +58,7 @@ mod tokenizer;
 mod train;
 mod weights;
 
-pub use bert::{Bert, BertEmbeddings, BertInput, BertLayer};
+pub use bert::{Bert, BertEmbeddings, BertInput, BertLayer, NamedTensor};
 pub use config::BertConfig;
 #[cfg(feature = "webgpu")]
 pub use device::webgpu_device;

@@ -92,6 +92,45 @@ impl Tagger {
         })
     }
 
+    /// The weights as a `BertForTokenClassification` safetensors file, with string metadata
+    /// in its header. [`Tagger::load`] reads it back.
+    pub fn to_safetensors(
+        &self,
+        metadata: std::collections::HashMap<String, String>,
+    ) -> Result<Vec<u8>> {
+        let mut tensors = self.encoder.named_tensors("bert.")?;
+        let mut saver = crate::bert::Saver {
+            prefix: "",
+            tensors: Vec::new(),
+        };
+        saver.linear("classifier", &self.classifier)?;
+        tensors.append(&mut saver.tensors);
+
+        let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+            .into_iter()
+            .map(|(name, shape, values)| {
+                (
+                    name,
+                    shape,
+                    values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                )
+            })
+            .collect();
+        let views = bytes
+            .iter()
+            .map(|(name, shape, data)| {
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data)
+                    .map(|view| (name.clone(), view))
+                    .map_err(|e| Error::WeightsFormat {
+                        reason: format!("{name}: {e}"),
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        safetensors::serialize(views, Some(metadata)).map_err(|e| Error::WeightsFormat {
+            reason: e.to_string(),
+        })
+    }
+
     /// Tag scores for every token.
     ///
     /// # Shapes

@@ -154,3 +154,52 @@ fn a_token_classification_checkpoint_loads_encoder_and_head() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn a_saved_tagger_loads_back_with_the_same_logits() -> TestResult {
+    use std::collections::HashMap;
+
+    use vitrine_core::{Tagger, TaggerConfig, WeightSource};
+
+    let device = open_device(DeviceKind::Cpu)?;
+    let encoder_config = BertConfig::from_json(&model_file("config.json"))?;
+    let encoder =
+        Bert::from_safetensors(&encoder_config, &model_file("model.safetensors"), &device)?;
+    let config = TaggerConfig {
+        encoder: encoder_config,
+        n_labels: 5,
+    };
+    let tagger = config.init_from_encoder(encoder, &device)?;
+
+    let metadata = HashMap::from([("labels".to_owned(), "O B-a I-a B-b I-b".to_owned())]);
+    let file = tagger.to_safetensors(metadata)?;
+    let (_, header) = safetensors::SafeTensors::read_metadata(&file)?;
+    let stored = header
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get("labels").cloned());
+    assert_eq!(stored.as_deref(), Some("O B-a I-a B-b I-b"));
+
+    let mut source = WeightSource::new(&file)?;
+    let loaded = Tagger::load(&config, &mut source, &device)?;
+    source.finish()?;
+
+    let encoder = common::encoder(&device);
+    let window = encoder
+        .tokenizer()
+        .encode("vintage red heart lantern")?
+        .remove(0);
+    let input = encoder.batch(std::slice::from_ref(&window))?;
+    let a = tagger
+        .forward(input.clone())
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| format!("{e:?}"))?;
+    let b = loaded
+        .forward(input)
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| format!("{e:?}"))?;
+    assert_eq!(a, b, "a round trip through the file changes nothing");
+    Ok(())
+}
