@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod encode;
+mod train;
 
 /// Vitrine's command line.
 #[derive(Debug, Parser)]
@@ -18,6 +19,15 @@ struct Cli {
 enum Command {
     /// Tokenize text and run it through the base encoder.
     Encode(encode::EncodeArgs),
+    /// Train a model.
+    #[command(subcommand)]
+    Train(TrainCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TrainCommand {
+    /// Fine-tune the shopper-text tagger on QueryNER.
+    Tagger(train::TrainTaggerArgs),
 }
 
 fn main() -> ExitCode {
@@ -25,6 +35,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Encode(args) => encode::run(&args, &mut std::io::stdout().lock()),
+        Command::Train(TrainCommand::Tagger(args)) => train::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

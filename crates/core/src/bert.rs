@@ -343,11 +343,13 @@ impl Loader<'_, '_> {
     /// PyTorch stores a linear weight as `[d_output, d_input]`; burn's row layout is the
     /// transpose.
     fn linear(&mut self, name: &str, d_input: usize, d_output: usize) -> Result<Linear> {
-        let weight = self.param(&format!("{name}.weight"), [d_output, d_input])?;
-        let weight = burn::module::Param::from_tensor(weight.val().transpose());
+        let key = format!("{}{name}.weight", self.prefix);
+        let weight = self
+            .source
+            .transposed(&key, [d_output, d_input], self.device)?;
         let bias = self.param(&format!("{name}.bias"), [d_output])?;
         Ok(Linear {
-            weight,
+            weight: burn::module::Param::from_tensor(weight),
             bias: Some(bias),
         })
     }

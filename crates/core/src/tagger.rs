@@ -78,10 +78,10 @@ impl Tagger {
         config.check()?;
         let encoder = Bert::load(&config.encoder, source, "bert.", device)?;
         let (d, n) = (config.encoder.d_model, config.n_labels);
-        let weight = source.tensor::<2>("classifier.weight", [n, d], device)?;
+        let weight = source.transposed("classifier.weight", [n, d], device)?;
         let bias = source.tensor::<1>("classifier.bias", [n], device)?;
         let classifier = Linear {
-            weight: burn::module::Param::from_tensor(weight.transpose()),
+            weight: burn::module::Param::from_tensor(weight),
             bias: Some(burn::module::Param::from_tensor(bias)),
         };
         let dropout = DropoutConfig::new(config.encoder.dropout).init();

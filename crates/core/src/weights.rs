@@ -78,6 +78,30 @@ impl<'a> WeightSource<'a> {
         Ok(Tensor::from_data(TensorData::new(values, shape), device))
     }
 
+    /// Takes a float32 matrix stored as `[rows, cols]` and places its transpose, `[cols, rows]`,
+    /// on `device`.
+    ///
+    /// The transpose happens on the host so that the tensor is a leaf: on an autodiff device a
+    /// parameter cannot be the result of an operation.
+    pub fn transposed(
+        &mut self,
+        key: &str,
+        [rows, cols]: [usize; 2],
+        device: &Device,
+    ) -> Result<Tensor<2>> {
+        let values = self.take_f32(key, &[rows, cols])?;
+        let mut transposed = vec![0.0; values.len()];
+        for (r, row) in values.chunks_exact(cols).enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                transposed[c * rows + r] = *v;
+            }
+        }
+        Ok(Tensor::from_data(
+            TensorData::new(transposed, [cols, rows]),
+            device,
+        ))
+    }
+
     /// Marks a tensor as known but unused, if the file has it.
     pub fn skip(&mut self, key: &str) {
         if self.contains(key) {

@@ -1,0 +1,88 @@
+//! `vitrine train tagger` end to end on a slice of QueryNER and the real base encoder.
+
+use std::path::Path;
+use std::process::Command;
+
+use vitrine_core::{BertConfig, Tagger, TaggerConfig, WeightSource, open_device};
+
+#[test]
+fn a_short_run_writes_a_checkpoint_that_loads_and_resumes() -> Result<(), Box<dyn std::error::Error>>
+{
+    let base = vitrine_core::base_encoder_dir();
+    assert!(
+        base.join("model.safetensors").exists(),
+        "run `cargo xtask setup` first"
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = std::env::temp_dir().join(format!("vitrine-train-{}", std::process::id()));
+    let first = out.join("first.safetensors");
+    let second = out.join("second.safetensors");
+
+    let train = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vitrine"))
+            .current_dir(&root)
+            .args([
+                "train",
+                "tagger",
+                "--limit",
+                "16",
+                "--batch-size",
+                "8",
+                "--epochs",
+                "1",
+            ])
+            .args(args)
+            .output()
+            .expect("vitrine runs")
+    };
+    let run = train(&["--out", first.to_str().ok_or("utf-8 path")?]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("best validation entity F1"), "{stderr}");
+
+    // The checkpoint names its labels and loads as a tagger of 35 labels.
+    let bytes = std::fs::read(&first)?;
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)?;
+    let labels = header
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get("labels").cloned())
+        .unwrap_or_default();
+    assert_eq!(labels.split(' ').count(), 35);
+    let config = TaggerConfig {
+        encoder: BertConfig::from_json(&std::fs::read(base.join("config.json"))?)?,
+        n_labels: 35,
+    };
+    let mut source = WeightSource::new(&bytes)?;
+    Tagger::load(
+        &config,
+        &mut source,
+        &open_device(vitrine_core::DeviceKind::Cpu)?,
+    )?;
+    source.finish()?;
+
+    let resumed = train(&[
+        "--resume",
+        first.to_str().ok_or("utf-8 path")?,
+        "--out",
+        second.to_str().ok_or("utf-8 path")?,
+    ]);
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert!(second.exists());
+
+    let bad = train(&[
+        "--resume",
+        "Cargo.toml",
+        "--out",
+        second.to_str().ok_or("utf-8 path")?,
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a valid safetensors file"));
+
+    let _ = std::fs::remove_dir_all(&out);
+    Ok(())
+}
