@@ -224,6 +224,7 @@ pub(crate) fn run(args: &TrainTaggerArgs) -> Result<()> {
     bar.set_style(ProgressStyle::with_template(
         "{bar:40} {pos}/{len} steps, {msg} [{elapsed} < {eta}]",
     )?);
+    let started = std::time::Instant::now();
     let mut best = f64::MIN;
     let mut step = 0;
     for epoch in 0..args.epochs {
@@ -252,11 +253,15 @@ pub(crate) fn run(args: &TrainTaggerArgs) -> Result<()> {
             &labels,
             &eval_device(&device),
         )?;
-        bar.println(format!(
-            "epoch {}: validation entity F1 {:.4} (strict IOB2)",
-            epoch + 1,
-            report.micro.f1
-        ));
+        // Printed beside the bar rather than through it: a hidden bar (no terminal) drops lines.
+        bar.suspend(|| {
+            eprintln!(
+                "epoch {}: validation entity F1 {:.4} (strict IOB2), {:.0} s so far",
+                epoch + 1,
+                report.micro.f1,
+                started.elapsed().as_secs_f64()
+            );
+        });
         if report.micro.f1 > best {
             best = report.micro.f1;
             let metadata = HashMap::from([
