@@ -166,7 +166,9 @@ fn Tokens(result: RwSignal<Option<Result<EncodedText, String>>, LocalStorage>) -
             view! {
                 <p data-testid="summary">{summary}</p>
                 <table>
-                    <thead><tr><th>"token"</th><th>"id"</th><th>"UTF-16 span"</th><th>"norm"</th></tr></thead>
+                    <thead>
+                        <tr><th>"token"</th><th>"id"</th><th>"UTF-16 span"</th><th>"norm"</th></tr>
+                    </thead>
                     <tbody>{rows}</tbody>
                 </table>
             }

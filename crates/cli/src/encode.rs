@@ -79,6 +79,10 @@ pub(crate) fn run(args: &EncodeArgs, out: &mut impl Write) -> Result<()> {
 fn read_model_file(dir: &Path, name: &str) -> Result<Vec<u8>> {
     let path = dir.join(name);
     std::fs::read(&path).with_context(|| {
-        format!("cannot read {}; run `cargo xtask setup` to fetch the base encoder, or pass --model-dir", path.display())
+        format!(
+            "cannot read {}; run `cargo xtask setup` to fetch the base encoder, or pass \
+             --model-dir",
+            path.display()
+        )
     })
 }

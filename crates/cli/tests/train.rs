@@ -5,9 +5,10 @@ use std::process::Command;
 
 use vitrine_core::{BertConfig, Tagger, TaggerConfig, WeightSource, open_device};
 
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
 #[test]
-fn a_short_run_writes_a_checkpoint_that_loads_and_resumes() -> Result<(), Box<dyn std::error::Error>>
-{
+fn a_short_run_writes_a_checkpoint_that_loads_and_resumes() -> TestResult {
     let base = vitrine_core::base_encoder_dir();
     assert!(
         base.join("model.safetensors").exists(),

@@ -16,7 +16,8 @@ pub enum Error {
 
     /// The weight bytes are not a readable safetensors file.
     #[error(
-        "weights are not a valid safetensors file ({reason}); re-fetch them with `cargo xtask setup`"
+        "weights are not a valid safetensors file ({reason}); re-fetch them with \
+         `cargo xtask setup`"
     )]
     WeightsFormat {
         /// What the parser found wrong.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 /// One tagged text: words and their tags, of equal length.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaggedText {
     /// The words.
     pub words: Vec<String>,
@@ -106,60 +106,37 @@ pub fn read_queryner(file: &str, bytes: &[u8], labels: &[String]) -> Result<Vec<
 /// between texts. Tags must be among `labels`.
 pub fn read_conll(file: &str, text: &str, labels: &[String]) -> Result<Vec<TaggedText>> {
     let mut texts = Vec::new();
-    let mut current = TaggedText {
-        words: Vec::new(),
-        tags: Vec::new(),
-    };
+    let mut current = TaggedText::default();
     let mut first_line = 1;
-    for (i, line) in text.lines().enumerate() {
+    // One blank line past the end closes the last text like any other.
+    for (i, line) in text.lines().chain([""]).enumerate() {
         let number = i + 1;
         let line = line.trim_end_matches('\r');
         if line.trim().is_empty() {
             if !current.words.is_empty() {
-                check(
-                    file,
-                    format!("line {first_line}"),
-                    &current.words,
-                    &current.tags,
-                    labels,
-                )?;
-                texts.push(std::mem::replace(
-                    &mut current,
-                    TaggedText {
-                        words: Vec::new(),
-                        tags: Vec::new(),
-                    },
-                ));
+                let place = format!("line {first_line}");
+                check(file, place, &current.words, &current.tags, labels)?;
+                texts.push(std::mem::take(&mut current));
             }
             continue;
         }
+        let place = format!("line {number}");
         let mut columns = line.split_whitespace();
         let (Some(word), Some(tag), None) = (columns.next(), columns.next(), columns.next()) else {
-            let message = "expected two columns, a word and its tag";
-            return Err(data_error(file, format!("line {number}"), message));
+            return Err(data_error(
+                file,
+                place,
+                "expected two columns, a word and its tag",
+            ));
         };
+        if !labels.iter().any(|l| l == tag) {
+            return Err(data_error(file, place, format!("unknown tag `{tag}`")));
+        }
         if current.words.is_empty() {
             first_line = number;
         }
-        if !labels.iter().any(|l| l == tag) {
-            return Err(data_error(
-                file,
-                format!("line {number}"),
-                format!("unknown tag `{tag}`"),
-            ));
-        }
         current.words.push(word.to_owned());
         current.tags.push(tag.to_owned());
-    }
-    if !current.words.is_empty() {
-        check(
-            file,
-            format!("line {first_line}"),
-            &current.words,
-            &current.tags,
-            labels,
-        )?;
-        texts.push(current);
     }
     Ok(texts)
 }
@@ -214,10 +191,18 @@ mod tests {
 
     #[test]
     fn queryner_errors_name_the_file_the_example_and_the_problem() {
+        let two = br#"{"examples": [{"tokens": ["a"], "ner_tags": [0]},
+            {"tokens": ["a"], "ner_tags": [9]}]}"#;
         let cases: [(&[u8], &str); 4] = [
-            (br#"{"examples": [{"tokens": ["a"], "ner_tags": [0]}, {"tokens": ["a"], "ner_tags": [9]}]}"#, "t.json, example 1: unknown tag id 9"),
-            (br#"{"examples": [{"tokens": ["a", "b"], "ner_tags": [0]}]}"#, "t.json, example 0: 2 tokens but 1 tags"),
-            (br#"{"examples": [{"tokens": [], "ner_tags": []}]}"#, "t.json, example 0: a text without tokens"),
+            (two, "t.json, example 1: unknown tag id 9"),
+            (
+                br#"{"examples": [{"tokens": ["a", "b"], "ner_tags": [0]}]}"#,
+                "t.json, example 0: 2 tokens but 1 tags",
+            ),
+            (
+                br#"{"examples": [{"tokens": [], "ner_tags": []}]}"#,
+                "t.json, example 0: a text without tokens",
+            ),
             (b"{\"examples\": [\n{\"tokens\": ", "t.json, line 2"),
         ];
         for (json, expected) in cases {
