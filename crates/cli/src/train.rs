@@ -10,7 +10,7 @@ use vitrine_core::burn::optim::AdamWConfig;
 use vitrine_core::burn::prelude::{Device, Int, Tensor, TensorData};
 use vitrine_core::{
     Bert, BertConfig, DeviceKind, Encoding, EntityReport, IGNORE, Scheme, Tagger, TaggerConfig,
-    TextTokenizer, WarmupLinear, WeightSource, align_labels, base_encoder_dir, batch,
+    TextTokenizer, WarmupLinear, WeightSource, align_labels, base_encoder_dir, batch, best_tags,
     for_inference, length_buckets, open_device, read_labels, read_queryner, tag_probabilities,
     train_step, word_values,
 };
@@ -140,12 +140,8 @@ fn evaluate(
             .try_to_vec::<f32>()
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         for (b, window) in chunk.iter().enumerate() {
-            let best: Vec<usize> = (0..window.len())
-                .map(|t| {
-                    let row = &probs[(b * seq + t) * n..(b * seq + t + 1) * n];
-                    (0..n).fold(0, |best, i| if row[i] > row[best] { i } else { best })
-                })
-                .collect();
+            let rows = &probs[b * seq * n..(b * seq + window.len()) * n];
+            let best: Vec<usize> = best_tags(rows, n).into_iter().map(|(tag, _)| tag).collect();
             let n_words = split.word_tags[predicted.len()].len();
             let words = word_values(window, &best, n_words);
             predicted.push(

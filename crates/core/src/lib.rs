@@ -68,8 +68,8 @@ pub use entity_metrics::{Entity, EntityReport, Scheme, Score, entities};
 pub use error::{Error, Result};
 pub use tagged_text::{TaggedText, read_conll, read_labels, read_queryner};
 pub use tagger::{
-    TaggedEntity, Tagger, TaggerConfig, TextTagger, decode_entities, masked_cross_entropy,
-    merge_windows, tag_probabilities,
+    TaggedEntity, Tagger, TaggerConfig, TextTagger, best_tags, decode_entities,
+    masked_cross_entropy, merge_windows, tag_probabilities,
 };
 pub use token_labels::{IGNORE, align_labels, word_values};
 pub use tokenizer::{Encoding, TextTokenizer, WindowConfig, join_words};

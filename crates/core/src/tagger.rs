@@ -200,54 +200,75 @@ pub fn decode_entities(
             encoding.len()
         )));
     }
-    let best: Vec<(usize, f32)> = probs
-        .chunks_exact(n)
+    let best = best_tags(probs, n);
+
+    // Words of this window in order, each with its first piece's tag and probability and the
+    // character and UTF-16 spans of all its pieces.
+    let first = word_values(encoding, &best, max_word(encoding));
+    let mut words: Vec<WordTag> = Vec::new();
+    for (i, word) in encoding.word_ids.iter().enumerate() {
+        let Some(w) = *word else { continue };
+        match words.last_mut() {
+            Some(last) if last.word == w => {
+                last.chars.1 = encoding.offsets[i].1;
+                last.utf16.1 = encoding.offsets_utf16[i].1;
+            }
+            _ => {
+                if let Some(Some((tag, p))) = first.get(w as usize) {
+                    let (chars, utf16) = (encoding.offsets[i], encoding.offsets_utf16[i]);
+                    words.push(WordTag {
+                        word: w,
+                        tag: *tag,
+                        p: *p,
+                        chars,
+                        utf16,
+                    });
+                }
+            }
+        }
+    }
+
+    let tags: Vec<&str> = words.iter().map(|w| labels[w.tag].as_str()).collect();
+    let found = entities(&tags, Scheme::Lenient)?;
+    Ok(found
+        .into_iter()
+        .map(|e| {
+            let (first, last) = (&words[e.start], &words[e.end - 1]);
+            let chars = (first.chars.0, last.chars.1);
+            let confidence =
+                words[e.start..e.end].iter().map(|w| w.p).sum::<f32>() / (e.end - e.start) as f32;
+            TaggedEntity {
+                kind: e.kind,
+                text: text.chars().skip(chars.0).take(chars.1 - chars.0).collect(),
+                chars,
+                utf16: (first.utf16.0, last.utf16.1),
+                confidence,
+            }
+        })
+        .collect())
+}
+
+/// One word of a window as decoding sees it.
+struct WordTag {
+    word: u32,
+    tag: usize,
+    p: f32,
+    chars: (usize, usize),
+    utf16: (usize, usize),
+}
+
+/// The most probable tag of each token and its probability, from rows of `n_labels`
+/// probabilities.
+pub fn best_tags(probs: &[f32], n_labels: usize) -> Vec<(usize, f32)> {
+    probs
+        .chunks_exact(n_labels.max(1))
         .map(|row| {
             row.iter().enumerate().fold(
                 (0, f32::MIN),
                 |acc, (i, p)| if *p > acc.1 { (i, *p) } else { acc },
             )
         })
-        .collect();
-
-    // Words of this window, in order, with their tag and the char span of all their pieces.
-    let mut words: Vec<(u32, usize, f32, (usize, usize))> = Vec::new();
-    let first = word_values(encoding, &best, max_word(encoding));
-    for (i, word) in encoding.word_ids.iter().enumerate() {
-        let Some(w) = *word else { continue };
-        let (start, end) = encoding.offsets[i];
-        match words.last_mut() {
-            Some(last) if last.0 == w => last.3.1 = end,
-            _ => {
-                if let Some(Some((tag, p))) = first.get(w as usize) {
-                    words.push((w, *tag, *p, (start, end)));
-                }
-            }
-        }
-    }
-
-    let tags: Vec<&str> = words
-        .iter()
-        .map(|(_, tag, _, _)| labels[*tag].as_str())
-        .collect();
-    let utf16 = utf16_starts(text);
-    let found = entities(&tags, Scheme::Lenient)?;
-    Ok(found
-        .into_iter()
-        .map(|e| {
-            let chars = (words[e.start].3.0, words[e.end - 1].3.1);
-            let confidence =
-                words[e.start..e.end].iter().map(|w| w.2).sum::<f32>() / (e.end - e.start) as f32;
-            let at = |c: usize| utf16.get(c).copied().unwrap_or(utf16[utf16.len() - 1]);
-            TaggedEntity {
-                kind: e.kind,
-                text: text.chars().skip(chars.0).take(chars.1 - chars.0).collect(),
-                chars,
-                utf16: (at(chars.0), at(chars.1)),
-                confidence,
-            }
-        })
-        .collect())
+        .collect()
 }
 
 /// Joins the entities of overlapping windows: one entity per character span, the most
@@ -343,16 +364,6 @@ fn max_word(encoding: &Encoding) -> usize {
         .flatten()
         .max()
         .map_or(0, |w| *w as usize + 1)
-}
-
-fn utf16_starts(text: &str) -> Vec<usize> {
-    let mut starts = vec![0];
-    let mut at = 0;
-    for c in text.chars() {
-        at += c.len_utf16();
-        starts.push(at);
-    }
-    starts
 }
 
 /// Probabilities of every tag for every token, `[batch, seq, n_labels]` flattened per window.
