@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod encode;
+mod eval;
+mod export;
+mod plot;
+mod queryner;
+mod tag;
 mod train;
 
 /// Vitrine's command line.
@@ -22,6 +27,14 @@ enum Command {
     /// Train a model.
     #[command(subcommand)]
     Train(TrainCommand),
+    /// Score a model on held-out data.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// Write a trained model in the form the app ships.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Find product types, brands, colours, sizes, prices and more in shopper text.
+    Tag(tag::TagArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -30,12 +43,27 @@ enum TrainCommand {
     Tagger(train::TrainTaggerArgs),
 }
 
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    /// Entity-level precision, recall and F1 of tagger files on QueryNER.
+    Tagger(eval::EvalTaggerArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// Quantize a tagger checkpoint to int8 and write it with its tokenizer.
+    Tagger(export::ExportTaggerArgs),
+}
+
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Encode(args) => encode::run(&args, &mut std::io::stdout().lock()),
         Command::Train(TrainCommand::Tagger(args)) => train::run(&args),
+        Command::Eval(EvalCommand::Tagger(args)) => eval::run(&args, &mut std::io::stdout().lock()),
+        Command::Export(ExportCommand::Tagger(args)) => export::run(&args),
+        Command::Tag(args) => tag::run(&args, &mut std::io::stdout().lock()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

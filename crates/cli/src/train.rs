@@ -1,19 +1,22 @@
 //! `vitrine train tagger`: fine-tune the base encoder on QueryNER.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
 use vitrine_core::burn::optim::AdamWConfig;
 use vitrine_core::burn::prelude::{Device, Int, Tensor, TensorData};
 use vitrine_core::{
-    Bert, BertConfig, DeviceKind, Encoding, EntityReport, IGNORE, Scheme, Tagger, TaggerConfig,
-    TextTokenizer, WarmupLinear, WeightSource, align_labels, base_encoder_dir, batch, best_tags,
-    for_inference, length_buckets, open_device, read_labels, read_queryner, tag_probabilities,
-    train_step, word_values,
+    Bert, BertConfig, Decoding, DeviceKind, Encoding, EntityReport, IGNORE, Scheme, TaggerConfig,
+    TaggerFile, TaggerStorage, TextTokenizer, WarmupLinear, base_encoder_dir, batch, for_inference,
+    length_buckets, open_device, read_labels, train_step, write_tagger_file,
 };
+
+use crate::plot::training_curve;
+use crate::queryner::{load_split, predict_tags};
 
 /// Arguments of `vitrine train tagger`.
 #[derive(Debug, Args)]
@@ -26,7 +29,8 @@ pub(crate) struct TrainTaggerArgs {
     #[arg(long)]
     base: Option<PathBuf>,
 
-    /// Where the best checkpoint is written.
+    /// Where the best checkpoint is written. The training history goes beside it as
+    /// `<name>.history.json` and its curve as `<name>.curve.png`.
     #[arg(long, default_value = "target/tagger/checkpoint.safetensors")]
     out: PathBuf,
 
@@ -63,52 +67,6 @@ pub(crate) struct TrainTaggerArgs {
     device: DeviceKind,
 }
 
-/// Queries ready for the model: one window each, with token labels and word tags.
-struct Split {
-    windows: Vec<Encoding>,
-    token_labels: Vec<Vec<i64>>,
-    word_tags: Vec<Vec<String>>,
-}
-
-fn load_split(
-    dir: &Path,
-    name: &str,
-    labels: &[String],
-    tokenizer: &TextTokenizer,
-    limit: Option<usize>,
-) -> Result<Split> {
-    let path = dir.join(name);
-    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut texts = read_queryner(name, &bytes, labels)?;
-    texts.truncate(limit.unwrap_or(usize::MAX));
-    let mut split = Split {
-        windows: Vec::new(),
-        token_labels: Vec::new(),
-        word_tags: Vec::new(),
-    };
-    for text in texts {
-        let mut windows = tokenizer.encode_words(&text.words)?;
-        if windows.len() != 1 {
-            bail!(
-                "{name}: a query of {} words needs {} windows",
-                text.words.len(),
-                windows.len()
-            );
-        }
-        let window = windows.remove(0);
-        let ids: Vec<u32> = text
-            .tags
-            .iter()
-            .map(|t| labels.iter().position(|l| l == t).map(|i| i as u32))
-            .collect::<Option<_>>()
-            .context("a tag outside the label list")?;
-        split.token_labels.push(align_labels(&window, &ids)?);
-        split.windows.push(window);
-        split.word_tags.push(text.tags);
-    }
-    Ok(split)
-}
-
 fn label_tensor(rows: &[&Vec<i64>], device: &Device) -> Tensor<2, Int> {
     let seq = rows.iter().map(|r| r.len()).max().unwrap_or(0);
     let values: Vec<i64> = rows
@@ -122,42 +80,25 @@ fn label_tensor(rows: &[&Vec<i64>], device: &Device) -> Tensor<2, Int> {
     Tensor::from_data(TensorData::new(values, [rows.len(), seq]), device)
 }
 
-/// Entity micro-F1 (strict IOB2) of `model` on a split.
-fn evaluate(
-    model: &Tagger,
-    config: &BertConfig,
-    split: &Split,
-    labels: &[String],
-    device: &Device,
-) -> Result<EntityReport> {
-    let mut predicted = Vec::with_capacity(split.windows.len());
-    for chunk in split.windows.chunks(64) {
-        let input = batch(config, chunk, device)?;
-        let probs = tag_probabilities(model.forward(input));
-        let [_, seq, n] = probs.dims();
-        let probs = probs
-            .into_data()
-            .try_to_vec::<f32>()
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        for (b, window) in chunk.iter().enumerate() {
-            let rows = &probs[b * seq * n..(b * seq + window.len()) * n];
-            let best: Vec<usize> = best_tags(rows, n).into_iter().map(|(tag, _)| tag).collect();
-            let n_words = split.word_tags[predicted.len()].len();
-            let words = word_values(window, &best, n_words);
-            predicted.push(
-                words
-                    .iter()
-                    .map(|w| labels[w.unwrap_or(0)].clone())
-                    .collect::<Vec<_>>(),
-            );
-        }
-    }
-    Ok(EntityReport::new(
-        &split.word_tags,
-        &predicted,
-        Scheme::StrictIob2,
-    )?)
+/// What one epoch of training did.
+#[derive(Debug, Serialize)]
+struct EpochRecord {
+    epoch: usize,
+    mean_loss: f64,
+    validation_f1: f64,
+    seconds: f64,
 }
+
+/// The whole run, as written beside the checkpoint.
+#[derive(Debug, Default, Serialize)]
+struct History {
+    epochs: Vec<EpochRecord>,
+    /// `(epoch, mean loss)` over every [`LOSS_WINDOW`] steps.
+    loss: Vec<(f64, f64)>,
+}
+
+/// Steps averaged into one point of the loss curve.
+const LOSS_WINDOW: usize = 20;
 
 /// Trains, validating after each epoch and keeping the checkpoint with the best F1.
 pub(crate) fn run(args: &TrainTaggerArgs) -> Result<()> {
@@ -178,6 +119,7 @@ pub(crate) fn run(args: &TrainTaggerArgs) -> Result<()> {
         args.limit,
     )?;
 
+    let tokenizer_json = read(&base, "tokenizer.json")?;
     let device = open_device(args.device)?.autodiff();
     device.seed(args.seed);
     let encoder_config = BertConfig::from_json(&read(&base, "config.json")?)?;
@@ -189,12 +131,16 @@ pub(crate) fn run(args: &TrainTaggerArgs) -> Result<()> {
         Some(path) => {
             let bytes =
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            let mut source = WeightSource::new(&bytes)?;
-            let model = Tagger::load(&config, &mut source, &device)?;
-            source
-                .finish()
+            let file = TaggerFile::read(&bytes, &device)
                 .with_context(|| format!("{} is not a tagger checkpoint", path.display()))?;
-            model
+            if file.labels != labels || file.config != config {
+                bail!(
+                    "{} was trained with other labels or another encoder shape",
+                    path.display()
+                );
+            }
+            file.check_tokenizer(&tokenizer_json)?;
+            file.tagger
         }
         None => {
             let encoder = Bert::from_safetensors(
@@ -223,7 +169,16 @@ pub(crate) fn run(args: &TrainTaggerArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let mut best = f64::MIN;
     let mut step = 0;
+    let mut history = History::default();
+    let (history_path, curve_path) = (
+        args.out.with_extension("history.json"),
+        args.out.with_extension("curve.png"),
+    );
+    if let Some(dir) = args.out.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
     for epoch in 0..args.epochs {
+        let (mut epoch_loss, mut epoch_steps, mut window) = (0.0, 0, Vec::new());
         for indices in length_buckets(&lengths, args.batch_size, args.seed + epoch as u64)? {
             let windows: Vec<Encoding> =
                 indices.iter().map(|&i| train.windows[i].clone()).collect();
@@ -238,17 +193,33 @@ pub(crate) fn run(args: &TrainTaggerArgs) -> Result<()> {
             )?;
             model = next;
             step += 1;
-            bar.set_message(format!("epoch {}, loss {loss:.4}", epoch + 1));
+            epoch_loss += f64::from(loss);
+            epoch_steps += 1;
+            window.push(f64::from(loss));
+            if window.len() == LOSS_WINDOW {
+                let at = step as f64 / steps_per_epoch as f64;
+                history
+                    .loss
+                    .push((at, window.iter().sum::<f64>() / LOSS_WINDOW as f64));
+                window.clear();
+            }
+            let f1 = history.epochs.last().map_or(String::new(), |e| {
+                format!(", validation F1 {:.4}", e.validation_f1)
+            });
+            bar.set_message(format!("epoch {}, loss {loss:.4}{f1}", epoch + 1));
             bar.inc(1);
         }
         let eval = for_inference(&model);
-        let report = evaluate(
+        let predicted = predict_tags(
             &eval,
             &encoder_config,
             &valid,
             &labels,
+            &[Decoding::ValidBio],
             &eval_device(&device),
-        )?;
+        )?
+        .remove(0);
+        let report = EntityReport::new(&valid.word_tags, &predicted, Scheme::StrictIob2)?;
         // Printed beside the bar rather than through it: a hidden bar (no terminal) drops lines.
         bar.suspend(|| {
             eprintln!(
@@ -258,29 +229,58 @@ pub(crate) fn run(args: &TrainTaggerArgs) -> Result<()> {
                 started.elapsed().as_secs_f64()
             );
         });
+        history.epochs.push(EpochRecord {
+            epoch: epoch + 1,
+            mean_loss: epoch_loss / epoch_steps.max(1) as f64,
+            validation_f1: report.micro.f1,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        let f1: Vec<(f64, f64)> = history
+            .epochs
+            .iter()
+            .map(|e| (e.epoch as f64, e.validation_f1))
+            .collect();
+        std::fs::write(&history_path, serde_json::to_vec_pretty(&history)?)
+            .with_context(|| format!("cannot write {}", history_path.display()))?;
+        training_curve(&curve_path, &history.loss, &f1)?;
+
         if report.micro.f1 > best {
             best = report.micro.f1;
-            let metadata = HashMap::from([
-                ("labels".to_owned(), labels.join(" ")),
+            let metadata = BTreeMap::from([
                 ("epoch".to_owned(), (epoch + 1).to_string()),
                 (
                     "validation_f1".to_owned(),
                     format!("{:.4}", report.micro.f1),
                 ),
+                ("training".to_owned(), training_summary(args)),
             ]);
-            if let Some(dir) = args.out.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            std::fs::write(&args.out, eval.to_safetensors(metadata)?)
+            let file = write_tagger_file(
+                &eval,
+                &config,
+                &labels,
+                &tokenizer_json,
+                TaggerStorage::F32,
+                metadata,
+            )?;
+            std::fs::write(&args.out, file)
                 .with_context(|| format!("cannot write {}", args.out.display()))?;
         }
     }
     bar.finish_and_clear();
     eprintln!(
-        "best validation entity F1 {best:.4}; checkpoint in {}",
-        args.out.display()
+        "best validation entity F1 {best:.4}; checkpoint in {}, curve in {}",
+        args.out.display(),
+        curve_path.display()
     );
     Ok(())
+}
+
+/// The settings of a run, recorded in its checkpoint.
+fn training_summary(args: &TrainTaggerArgs) -> String {
+    format!(
+        "{} epochs, batch {}, AdamW peak rate {}, warm-up {}, seed {}, device {:?}",
+        args.epochs, args.batch_size, args.learning_rate, args.warmup, args.seed, args.device
+    )
 }
 
 /// The device without autodiff, where a validated model lives.

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use vitrine_core::{BertConfig, Tagger, TaggerConfig, WeightSource, open_device};
+use vitrine_core::{DeviceKind, TaggerFile, open_device};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -41,26 +41,20 @@ fn a_short_run_writes_a_checkpoint_that_loads_and_resumes() -> TestResult {
     assert!(run.status.success(), "{stderr}");
     assert!(stderr.contains("best validation entity F1"), "{stderr}");
 
-    // The checkpoint names its labels and loads as a tagger of 35 labels.
+    // The checkpoint is a sealed tagger file of 35 labels that names the tokenizer it used.
     let bytes = std::fs::read(&first)?;
-    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)?;
-    let labels = header
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get("labels").cloned())
-        .unwrap_or_default();
-    assert_eq!(labels.split(' ').count(), 35);
-    let config = TaggerConfig {
-        encoder: BertConfig::from_json(&std::fs::read(base.join("config.json"))?)?,
-        n_labels: 35,
-    };
-    let mut source = WeightSource::new(&bytes)?;
-    Tagger::load(
-        &config,
-        &mut source,
-        &open_device(vitrine_core::DeviceKind::Cpu)?,
-    )?;
-    source.finish()?;
+    let file = TaggerFile::read(&bytes, &open_device(DeviceKind::Cpu)?)?;
+    assert_eq!(file.labels.len(), 35);
+    assert_eq!(file.labels[0], "O");
+    file.check_tokenizer(&std::fs::read(base.join("tokenizer.json"))?)?;
+    assert_eq!(file.metadata.get("epoch").map(String::as_str), Some("1"));
+
+    // Its history and curve sit beside it.
+    let history: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("first.history.json"))?)?;
+    assert_eq!(history["epochs"].as_array().map(Vec::len), Some(1));
+    let curve = std::fs::read(out.join("first.curve.png"))?;
+    assert_eq!(&curve[..8], b"\x89PNG\r\n\x1a\n");
 
     let resumed = train(&[
         "--resume",

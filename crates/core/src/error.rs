@@ -24,6 +24,22 @@ pub enum Error {
         reason: String,
     },
 
+    /// The bytes are safetensors but not a usable Vitrine model file of the kind asked for.
+    #[error("model file refused: {0}")]
+    ModelFile(String),
+
+    /// A model file's content does not match the checksum in its metadata.
+    #[error(
+        "model file is corrupted: its checksum says {expected} but its content hashes to \
+         {actual}; download or export it again"
+    )]
+    Checksum {
+        /// The checksum recorded in the file.
+        expected: String,
+        /// The checksum of what was read.
+        actual: String,
+    },
+
     /// The weight bytes end before the data of one tensor does.
     #[error(
         "weights are truncated: tensor `{key}` needs bytes up to {needed} but the file holds \

@@ -45,11 +45,15 @@
 #![warn(missing_docs)]
 
 mod bert;
+mod bio_decoding;
 mod config;
 mod device;
 mod encoder;
+mod entity_decoding;
 mod entity_metrics;
 mod error;
+mod model_file;
+mod quantization_gate;
 mod tagged_text;
 mod tagger;
 mod token_labels;
@@ -59,17 +63,26 @@ mod train;
 mod weights;
 
 pub use bert::{Bert, BertEmbeddings, BertInput, BertLayer, NamedTensor};
+pub use bio_decoding::{Decoding, decode_word_tags};
 pub use config::BertConfig;
 #[cfg(feature = "webgpu")]
 pub use device::webgpu_device;
 pub use device::{DeviceKind, open_device};
 pub use encoder::{Encoder, TokenStates, batch, l2_norm};
+pub use entity_decoding::{TaggedEntity, WindowProbs, decode_entities, decode_words};
 pub use entity_metrics::{Entity, EntityReport, Scheme, Score, entities};
 pub use error::{Error, Result};
+pub use model_file::{
+    FORMAT, FORMAT_VERSION, ModelFile, SCALE_SUFFIX, Storage, StoredTensor,
+    open as open_model_file, quantize_rows, seal, sha256_hex,
+};
+pub use quantization_gate::{
+    MAX_F1_DROP, MAX_O_SHARE_SHIFT, MIN_AGREEMENT, MIN_F1_RATIO, QuantizationGate,
+};
 pub use tagged_text::{TaggedText, read_conll, read_labels, read_queryner};
 pub use tagger::{
-    TaggedEntity, Tagger, TaggerConfig, TextTagger, best_tags, decode_entities,
-    masked_cross_entropy, merge_windows, tag_probabilities,
+    TAGGER_KIND, Tagger, TaggerConfig, TaggerFile, TaggerStorage, TextTagger, masked_cross_entropy,
+    tag_probabilities, write_tagger_file,
 };
 pub use token_labels::{IGNORE, align_labels, word_values};
 pub use tokenizer::{Encoding, TextTokenizer, WindowConfig, join_words};

@@ -5,16 +5,20 @@
 //! loads: `bert.*` for the encoder and `classifier.*` for the head. Logits and loss are separate
 //! functions; decoding turns logits into entities over the original text.
 
+use std::collections::BTreeMap;
+
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, softmax};
 use serde::Serialize;
 
-use crate::bert::{Bert, BertInput};
+use crate::bert::{Bert, BertInput, NamedTensor};
+use crate::bio_decoding::Decoding;
 use crate::config::BertConfig;
-use crate::entity_metrics::{Scheme, entities};
+use crate::entity_decoding::{TaggedEntity, WindowProbs, decode_entities, decode_words};
 use crate::error::{Error, Result};
-use crate::token_labels::{IGNORE, word_values};
+use crate::model_file::{Storage, StoredTensor, open, seal, sha256_hex};
+use crate::token_labels::IGNORE;
 use crate::tokenizer::{Encoding, TextTokenizer};
 use crate::weights::WeightSource;
 
@@ -92,12 +96,9 @@ impl Tagger {
         })
     }
 
-    /// The weights as a `BertForTokenClassification` safetensors file, with string metadata
-    /// in its header. [`Tagger::load`] reads it back.
-    pub fn to_safetensors(
-        &self,
-        metadata: std::collections::HashMap<String, String>,
-    ) -> Result<Vec<u8>> {
+    /// Every parameter as `(name, shape, values)` in `BertForTokenClassification` layout:
+    /// `bert.*` for the encoder and `classifier.*` for the head.
+    pub fn named_tensors(&self) -> Result<Vec<NamedTensor>> {
         let mut tensors = self.encoder.named_tensors("bert.")?;
         let mut saver = crate::bert::Saver {
             prefix: "",
@@ -105,24 +106,28 @@ impl Tagger {
         };
         saver.linear("classifier", &self.classifier)?;
         tensors.append(&mut saver.tensors);
+        Ok(tensors)
+    }
 
-        let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+    /// The weights as a plain float32 `BertForTokenClassification` safetensors file with string
+    /// metadata in its header, as Hugging Face tools read it. [`Tagger::load`] reads it back.
+    pub fn to_safetensors(
+        &self,
+        metadata: std::collections::HashMap<String, String>,
+    ) -> Result<Vec<u8>> {
+        let stored = self
+            .named_tensors()?
             .into_iter()
-            .map(|(name, shape, values)| {
-                (
-                    name,
-                    shape,
-                    values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-                )
-            })
-            .collect();
-        let views = bytes
+            .map(|(name, shape, values)| StoredTensor::encode(&name, &shape, &values, Storage::F32))
+            .collect::<Result<Vec<_>>>()?
+            .concat();
+        let views = stored
             .iter()
-            .map(|(name, shape, data)| {
-                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data)
-                    .map(|view| (name.clone(), view))
+            .map(|t| {
+                safetensors::tensor::TensorView::new(t.dtype, t.shape.clone(), &t.bytes)
+                    .map(|view| (t.name.clone(), view))
                     .map_err(|e| Error::WeightsFormat {
-                        reason: format!("{name}: {e}"),
+                        reason: format!("{}: {e}", t.name),
                     })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -140,6 +145,163 @@ impl Tagger {
     pub fn forward(&self, input: BertInput) -> Tensor<3> {
         let states = self.encoder.forward(input);
         self.classifier.forward(self.dropout.forward(states))
+    }
+}
+
+/// The model-file kind of a tagger.
+pub const TAGGER_KIND: &str = "tagger";
+
+/// How each part of a tagger is stored in its model file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaggerStorage {
+    /// The encoder's linear layers (query, key, value, attention output, feed-forward).
+    pub linear: Storage,
+    /// The word, position and token-type embedding tables.
+    pub embeddings: Storage,
+}
+
+impl TaggerStorage {
+    /// Everything in float32: training checkpoints.
+    pub const F32: Self = Self {
+        linear: Storage::F32,
+        embeddings: Storage::F32,
+    };
+
+    /// The shipped tagger: int8 linear layers and embeddings.
+    pub const INT8: Self = Self {
+        linear: Storage::Int8,
+        embeddings: Storage::Int8,
+    };
+
+    /// How the tensor of this name is stored. The head, biases and LayerNorms stay float32:
+    /// together they are under 1% of the weights.
+    fn of(&self, name: &str, shape: &[usize]) -> Storage {
+        if shape.len() != 2 {
+            Storage::F32
+        } else if name.starts_with("bert.embeddings.") {
+            self.embeddings
+        } else if name.starts_with("bert.encoder.") {
+            self.linear
+        } else {
+            Storage::F32
+        }
+    }
+
+    /// A description for the model file's metadata.
+    fn describe(&self) -> String {
+        let name = |s: Storage| match s {
+            Storage::F32 => "f32",
+            Storage::F16 => "f16",
+            Storage::Int8 => "int8 symmetric per row, scale of least squared error",
+        };
+        format!(
+            "linear layers: {} (per output channel); embeddings: {}; head, biases and \
+             LayerNorm: f32",
+            name(self.linear),
+            name(self.embeddings)
+        )
+    }
+}
+
+/// Writes a tagger as a Vitrine model file.
+///
+/// The metadata holds what loading needs besides the weights: the label list (JSON), the
+/// encoder config (Hugging Face `config.json` names), the SHA-256 of the tokenizer it was
+/// trained with, and the storage scheme; `extra` adds entries such as the model version or
+/// training metrics.
+pub fn write_tagger_file(
+    tagger: &Tagger,
+    config: &TaggerConfig,
+    labels: &[String],
+    tokenizer_json: &[u8],
+    storage: TaggerStorage,
+    extra: BTreeMap<String, String>,
+) -> Result<Vec<u8>> {
+    if labels.len() != config.n_labels {
+        return Err(Error::Config(format!(
+            "{} label names for a head of {} labels",
+            labels.len(),
+            config.n_labels
+        )));
+    }
+    let stored = tagger
+        .named_tensors()?
+        .into_iter()
+        .map(|(name, shape, values)| {
+            StoredTensor::encode(&name, &shape, &values, storage.of(&name, &shape))
+        })
+        .collect::<Result<Vec<_>>>()?
+        .concat();
+    let mut metadata = extra;
+    metadata.insert("labels".to_owned(), to_json(&labels)?);
+    metadata.insert("config".to_owned(), to_json(&config.encoder)?);
+    metadata.insert("tokenizer_sha256".to_owned(), sha256_hex(tokenizer_json));
+    metadata.insert("quantization".to_owned(), storage.describe());
+    seal(TAGGER_KIND, &stored, metadata)
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Input(e.to_string()))
+}
+
+/// A tagger read from a verified model file, with what its metadata says about it.
+#[derive(Debug)]
+pub struct TaggerFile {
+    /// The model.
+    pub tagger: Tagger,
+    /// Its shape.
+    pub config: TaggerConfig,
+    /// Its tag names, in the order of the head's outputs.
+    pub labels: Vec<String>,
+    /// Every metadata entry of the file.
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl TaggerFile {
+    /// Reads a tagger model file onto `device`, refusing a file that is not one, fails its
+    /// checksum, or whose tensors do not fit its config.
+    pub fn read(bytes: &[u8], device: &Device) -> Result<Self> {
+        let mut file = open(bytes, TAGGER_KIND)?;
+        let labels: Vec<String> = serde_json::from_str(file.entry("labels")?)
+            .map_err(|e| Error::ModelFile(format!("its label list does not parse: {e}")))?;
+        let encoder = BertConfig::from_json(file.entry("config")?.as_bytes())?;
+        let config = TaggerConfig {
+            encoder,
+            n_labels: labels.len(),
+        };
+        let tagger = Tagger::load(&config, &mut file.weights, device)?;
+        file.weights.finish()?;
+        Ok(Self {
+            tagger,
+            config,
+            labels,
+            metadata: file.metadata,
+        })
+    }
+
+    /// Checks that `tokenizer_json` is the tokenizer the tagger was trained with.
+    pub fn check_tokenizer(&self, tokenizer_json: &[u8]) -> Result<()> {
+        let expected = self
+            .metadata
+            .get("tokenizer_sha256")
+            .map(String::as_str)
+            .unwrap_or_default();
+        let actual = sha256_hex(tokenizer_json);
+        if actual == expected {
+            Ok(())
+        } else {
+            Err(Error::ModelFile(format!(
+                "the tokenizer given has SHA-256 {actual}, but the tagger was trained with \
+                 {expected}; use the tokenizer.json shipped beside the weights"
+            )))
+        }
+    }
+
+    /// A ready-to-use [`TextTagger`] on `device`, after checking the tokenizer.
+    pub fn into_text_tagger(self, tokenizer_json: &[u8], device: &Device) -> Result<TextTagger> {
+        self.check_tokenizer(tokenizer_json)?;
+        let tokenizer = TextTokenizer::from_bytes(tokenizer_json)?;
+        TextTagger::new(tokenizer, self.tagger, &self.config, self.labels, device)
     }
 }
 
@@ -166,126 +328,6 @@ pub fn masked_cross_entropy(logits: Tensor<3>, labels: Tensor<2, Int>) -> Tensor
     -(picked * weights).sum() / count
 }
 
-/// One entity found in a text.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TaggedEntity {
-    /// The entity type.
-    pub kind: String,
-    /// The text it covers.
-    pub text: String,
-    /// Start and end in characters.
-    pub chars: (usize, usize),
-    /// Start and end in UTF-16 code units.
-    pub utf16: (usize, usize),
-    /// Mean probability of the chosen tag over the entity's words.
-    pub confidence: f32,
-}
-
-/// Turns one window's tag probabilities into entities over the original text.
-///
-/// `probs` holds `encoding.len() * labels.len()` values, row-major by token. Each word takes
-/// the most probable tag of its first piece; stray `I-` tags start entities (the lenient
-/// reading, so nothing the model marked is hidden), and an entity spans its words' pieces.
-pub fn decode_entities(
-    text: &str,
-    encoding: &Encoding,
-    probs: &[f32],
-    labels: &[String],
-) -> Result<Vec<TaggedEntity>> {
-    let n = labels.len();
-    if probs.len() != encoding.len() * n {
-        return Err(Error::Input(format!(
-            "{} probabilities for {} tokens of {n} labels",
-            probs.len(),
-            encoding.len()
-        )));
-    }
-    let best = best_tags(probs, n);
-
-    // Words of this window in order, each with its first piece's tag and probability and the
-    // character and UTF-16 spans of all its pieces.
-    let first = word_values(encoding, &best, max_word(encoding));
-    let mut words: Vec<WordTag> = Vec::new();
-    for (i, word) in encoding.word_ids.iter().enumerate() {
-        let Some(w) = *word else { continue };
-        match words.last_mut() {
-            Some(last) if last.word == w => {
-                last.chars.1 = encoding.offsets[i].1;
-                last.utf16.1 = encoding.offsets_utf16[i].1;
-            }
-            _ => {
-                if let Some(Some((tag, p))) = first.get(w as usize) {
-                    let (chars, utf16) = (encoding.offsets[i], encoding.offsets_utf16[i]);
-                    words.push(WordTag {
-                        word: w,
-                        tag: *tag,
-                        p: *p,
-                        chars,
-                        utf16,
-                    });
-                }
-            }
-        }
-    }
-
-    let tags: Vec<&str> = words.iter().map(|w| labels[w.tag].as_str()).collect();
-    let found = entities(&tags, Scheme::Lenient)?;
-    Ok(found
-        .into_iter()
-        .map(|e| {
-            let (first, last) = (&words[e.start], &words[e.end - 1]);
-            let chars = (first.chars.0, last.chars.1);
-            let confidence =
-                words[e.start..e.end].iter().map(|w| w.p).sum::<f32>() / (e.end - e.start) as f32;
-            TaggedEntity {
-                kind: e.kind,
-                text: text.chars().skip(chars.0).take(chars.1 - chars.0).collect(),
-                chars,
-                utf16: (first.utf16.0, last.utf16.1),
-                confidence,
-            }
-        })
-        .collect())
-}
-
-/// One word of a window as decoding sees it.
-struct WordTag {
-    word: u32,
-    tag: usize,
-    p: f32,
-    chars: (usize, usize),
-    utf16: (usize, usize),
-}
-
-/// The most probable tag of each token and its probability, from rows of `n_labels`
-/// probabilities.
-pub fn best_tags(probs: &[f32], n_labels: usize) -> Vec<(usize, f32)> {
-    probs
-        .chunks_exact(n_labels.max(1))
-        .map(|row| {
-            row.iter().enumerate().fold(
-                (0, f32::MIN),
-                |acc, (i, p)| if *p > acc.1 { (i, *p) } else { acc },
-            )
-        })
-        .collect()
-}
-
-/// Joins the entities of overlapping windows: one entity per character span, the most
-/// confident where windows disagree on its type, in text order.
-pub fn merge_windows(windows: Vec<Vec<TaggedEntity>>) -> Vec<TaggedEntity> {
-    let mut merged: Vec<TaggedEntity> = Vec::new();
-    for entity in windows.into_iter().flatten() {
-        match merged.iter_mut().find(|e| e.chars == entity.chars) {
-            Some(kept) if kept.confidence < entity.confidence => *kept = entity,
-            Some(_) => {}
-            None => merged.push(entity),
-        }
-    }
-    merged.sort_by_key(|e| e.chars);
-    merged
-}
-
 /// A tokenizer, a tagger and its label names: text in, entities out.
 #[derive(Debug)]
 pub struct TextTagger {
@@ -294,6 +336,7 @@ pub struct TextTagger {
     labels: Vec<String>,
     device: Device,
     config: BertConfig,
+    decoding: Decoding,
 }
 
 impl TextTagger {
@@ -318,36 +361,79 @@ impl TextTagger {
             labels,
             device: device.clone(),
             config: config.encoder.clone(),
+            decoding: Decoding::default(),
         })
     }
 
     /// The entities of `text`; empty or blank text has none.
     ///
-    /// Long text is tagged window by window and entities seen in two windows are kept once.
+    /// Long text is tagged window by window, then decoded as one: a word in two windows is
+    /// read from the one that gives it more context, so no entity is reported twice.
     pub fn tag(&self, text: &str) -> Result<Vec<TaggedEntity>> {
-        let mut found = Vec::new();
-        for window in self.tokenizer.encode(text)? {
-            let probs = self.probabilities(&window)?.into_data();
-            let probs = probs
-                .try_to_vec::<f32>()
-                .map_err(|e| Error::Readback(format!("{e:?}")))?;
-            found.push(decode_entities(text, &window, &probs, &self.labels)?);
-        }
-        Ok(merge_windows(found))
+        let windows = self.tokenizer.encode(text)?;
+        let probs = windows
+            .iter()
+            .map(|w| read_probs(self.probabilities(w)?.into_data()))
+            .collect::<Result<Vec<_>>>()?;
+        decode_entities(text, &pair(&windows, &probs), &self.labels, self.decoding)
     }
 
     /// Like [`TextTagger::tag`], reading results back asynchronously as WebGPU needs.
     pub async fn tag_async(&self, text: &str) -> Result<Vec<TaggedEntity>> {
-        let mut found = Vec::new();
-        for window in self.tokenizer.encode(text)? {
-            let probs = self.probabilities(&window)?.into_data_async().await;
-            let probs = probs.map_err(|e| Error::Readback(format!("{e:?}")))?;
-            let probs = probs
-                .try_to_vec::<f32>()
-                .map_err(|e| Error::Readback(format!("{e:?}")))?;
-            found.push(decode_entities(text, &window, &probs, &self.labels)?);
+        let windows = self.tokenizer.encode(text)?;
+        let probs = self.probabilities_async(&windows).await?;
+        decode_entities(text, &pair(&windows, &probs), &self.labels, self.decoding)
+    }
+
+    /// One tag per word of text that is already split into words, as evaluation compares
+    /// with gold tags: each word is read from its first piece.
+    pub fn word_tags<S: AsRef<str>>(&self, words: &[S]) -> Result<Vec<String>> {
+        let windows = self.tokenizer.encode_words(words)?;
+        let probs = windows
+            .iter()
+            .map(|w| read_probs(self.probabilities(w)?.into_data()))
+            .collect::<Result<Vec<_>>>()?;
+        self.name_word_tags(&windows, &probs, words.len())
+    }
+
+    /// Like [`TextTagger::word_tags`], reading results back asynchronously as WebGPU needs.
+    pub async fn word_tags_async<S: AsRef<str>>(&self, words: &[S]) -> Result<Vec<String>> {
+        let windows = self.tokenizer.encode_words(words)?;
+        let probs = self.probabilities_async(&windows).await?;
+        self.name_word_tags(&windows, &probs, words.len())
+    }
+
+    /// The tag names, in the order of the head's outputs.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// Sets how word tags are read from the probabilities; [`Decoding::ValidBio`] unless set.
+    pub fn set_decoding(&mut self, decoding: Decoding) {
+        self.decoding = decoding;
+    }
+
+    fn name_word_tags(
+        &self,
+        windows: &[Encoding],
+        probs: &[Vec<f32>],
+        n_words: usize,
+    ) -> Result<Vec<String>> {
+        let tags = decode_words(&pair(windows, probs), n_words, &self.labels, self.decoding)?;
+        Ok(tags.into_iter().map(|t| self.labels[t].clone()).collect())
+    }
+
+    /// Each window's tag probabilities, one window at a time: a long text's windows together
+    /// could exhaust a browser's memory.
+    async fn probabilities_async(&self, windows: &[Encoding]) -> Result<Vec<Vec<f32>>> {
+        let mut all = Vec::with_capacity(windows.len());
+        for window in windows {
+            let data = self.probabilities(window)?.into_data_async().await;
+            all.push(read_probs(
+                data.map_err(|e| Error::Readback(format!("{e:?}")))?,
+            )?);
         }
-        Ok(merge_windows(found))
+        Ok(all)
     }
 
     fn probabilities(&self, window: &Encoding) -> Result<Tensor<3>> {
@@ -357,13 +443,17 @@ impl TextTagger {
     }
 }
 
-fn max_word(encoding: &Encoding) -> usize {
-    encoding
-        .word_ids
+fn pair<'a>(windows: &'a [Encoding], probs: &'a [Vec<f32>]) -> Vec<WindowProbs<'a>> {
+    windows
         .iter()
-        .flatten()
-        .max()
-        .map_or(0, |w| *w as usize + 1)
+        .zip(probs)
+        .map(|(w, p)| (w, p.as_slice()))
+        .collect()
+}
+
+fn read_probs(data: TensorData) -> Result<Vec<f32>> {
+    data.try_to_vec::<f32>()
+        .map_err(|e| Error::Readback(format!("{e:?}")))
 }
 
 /// Probabilities of every tag for every token, `[batch, seq, n_labels]` flattened per window.

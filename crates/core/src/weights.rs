@@ -12,6 +12,7 @@ use safetensors::{Dtype, SafeTensors};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::model_file::SCALE_SUFFIX;
 
 /// The tensors of one safetensors file, handed out by name and shape-checked.
 #[derive(Debug)]
@@ -39,7 +40,15 @@ impl<'a> WeightSource<'a> {
         self.tensors.tensor(key).is_ok()
     }
 
-    /// Takes a float32 tensor, checking that it has the expected shape.
+    /// The parsed file, for readers that walk every tensor.
+    pub(crate) fn tensors(&self) -> &SafeTensors<'a> {
+        &self.tensors
+    }
+
+    /// Takes a tensor as float32 values, checking that it has the expected shape.
+    ///
+    /// Float32 is read as it is and float16 is widened. Int8 is multiplied by the per-row
+    /// scales stored beside it under the same name plus [`SCALE_SUFFIX`], which this takes too.
     pub fn take_f32(&mut self, key: &str, expected: &[usize]) -> Result<Vec<f32>> {
         let view = self.tensors.tensor(key).map_err(|_| Error::MissingKey {
             key: key.to_owned(),
@@ -51,19 +60,37 @@ impl<'a> WeightSource<'a> {
                 actual: view.shape().to_vec(),
             });
         }
-        if view.dtype() != Dtype::F32 {
-            return Err(Error::Dtype {
-                key: key.to_owned(),
-                expected: "F32".to_owned(),
-                actual: format!("{:?}", view.dtype()),
-            });
-        }
+        let values = match view.dtype() {
+            Dtype::F32 => view
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            Dtype::F16 => view
+                .data()
+                .chunks_exact(2)
+                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            Dtype::I8 => {
+                let rows = expected.first().copied().unwrap_or(1);
+                let scale_key = format!("{key}{SCALE_SUFFIX}");
+                let scales = self.take_f32(&scale_key, &[rows])?;
+                let cols = view.data().len() / rows.max(1);
+                view.data()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| f32::from(i8::from_le_bytes([*b])) * scales[i / cols.max(1)])
+                    .collect()
+            }
+            other => {
+                return Err(Error::Dtype {
+                    key: key.to_owned(),
+                    expected: "F32, F16, or I8 with row scales".to_owned(),
+                    actual: format!("{other:?}"),
+                });
+            }
+        };
         self.taken.insert(key.to_owned());
-        let values = view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
         Ok(values)
     }
 
@@ -237,10 +264,22 @@ mod tests {
 
     #[test]
     fn names_a_wrong_dtype() -> Result<()> {
-        let bytes = file(&[("w", Dtype::F16, vec![2], vec![0; 4])]);
+        let bytes = file(&[("w", Dtype::F64, vec![2], vec![0; 16])]);
         let mut source = WeightSource::new(&bytes)?;
         let err = source.take_f32("w", &[2]).unwrap_err();
-        assert!(matches!(&err, Error::Dtype { key, actual, .. } if key == "w" && actual == "F16"));
+        assert!(matches!(&err, Error::Dtype { key, actual, .. } if key == "w" && actual == "F64"));
+        Ok(())
+    }
+
+    #[test]
+    fn int8_without_its_scales_names_the_missing_tensor() -> Result<()> {
+        let bytes = file(&[("w", Dtype::I8, vec![2, 2], vec![1, 2, 3, 4])]);
+        let mut source = WeightSource::new(&bytes)?;
+        let err = source.take_f32("w", &[2, 2]).unwrap_err();
+        assert!(
+            matches!(&err, Error::MissingKey { key } if key == "w_scale"),
+            "{err}"
+        );
         Ok(())
     }
 

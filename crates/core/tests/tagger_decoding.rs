@@ -6,7 +6,7 @@
 mod common;
 
 use common::{TestResult, tokenizer};
-use vitrine_core::decode_entities;
+use vitrine_core::{Decoding, decode_entities};
 
 const LABELS: [&str; 9] = [
     "O",
@@ -58,21 +58,39 @@ fn words_take_their_first_piece_and_stray_inside_tags_still_show() -> TestResult
         "I-price",
         "O",
     ];
-    let found = decode_entities(text, &e, &probs(&tags, 0.9), &labels())?;
+    let found = decode_entities(
+        text,
+        &[(&e, &probs(&tags, 0.9))],
+        &labels(),
+        Decoding::Argmax,
+    )?;
     let got: Vec<_> = found
         .iter()
         .map(|f| (f.kind.as_str(), f.text.as_str(), f.chars))
         .collect();
-    assert_eq!(
-        got,
-        [
-            ("color", "red", (0, 3)),
-            ("brand", "nike", (4, 8)),
-            ("product", "running shoes", (9, 22)),
-            ("price", "$50", (37, 40)),
-        ]
-    );
+    let expected = [
+        ("color", "red", (0, 3)),
+        ("brand", "nike", (4, 8)),
+        ("product", "running shoes", (9, 22)),
+        ("price", "$50", (37, 40)),
+    ];
+    assert_eq!(got, expected);
     assert!(found.iter().all(|f| (f.confidence - 0.9).abs() < 1e-6));
+
+    // Valid IOB2 decoding cannot start with I-price: "$" becomes B-price at its probability
+    // of 0.1 / 8, the best valid choice, and the entity is the same.
+    let found = decode_entities(
+        text,
+        &[(&e, &probs(&tags, 0.9))],
+        &labels(),
+        Decoding::ValidBio,
+    )?;
+    let got: Vec<_> = found
+        .iter()
+        .map(|f| (f.kind.as_str(), f.text.as_str(), f.chars))
+        .collect();
+    assert_eq!(got, expected);
+    assert!((found[3].confidence - (0.0125 + 0.9) / 2.0).abs() < 1e-6);
     Ok(())
 }
 
@@ -86,7 +104,12 @@ fn an_entity_covers_every_piece_of_its_words_and_counts_utf16() -> TestResult {
     );
     // The later pieces of "skechers" are ignored, whatever they say.
     let tags = ["O", "O", "B-brand", "O", "B-color", "B-product", "O"];
-    let found = decode_entities(text, &e, &probs(&tags, 0.8), &labels())?;
+    let found = decode_entities(
+        text,
+        &[(&e, &probs(&tags, 0.8))],
+        &labels(),
+        Decoding::ValidBio,
+    )?;
     let got: Vec<_> = found
         .iter()
         .map(|f| (f.kind.as_str(), f.text.as_str(), f.chars, f.utf16))
@@ -104,44 +127,89 @@ fn an_entity_covers_every_piece_of_its_words_and_counts_utf16() -> TestResult {
 #[test]
 fn empty_text_has_no_entities_and_bad_shapes_are_errors() -> TestResult {
     let e = tokenizer().encode("   ")?.remove(0);
-    assert!(decode_entities("   ", &e, &probs(&["O", "O"], 0.9), &labels())?.is_empty());
-    assert!(decode_entities("   ", &e, &[0.5; 3], &labels()).is_err());
+    let p = probs(&["O", "O"], 0.9);
+    assert!(decode_entities("   ", &[(&e, &p)], &labels(), Decoding::ValidBio)?.is_empty());
+    let bad = [0.5; 3];
+    assert!(decode_entities("   ", &[(&e, &bad)], &labels(), Decoding::ValidBio).is_err());
     Ok(())
+}
+
+/// 600 words, word 450 "nike" at characters 1800..1804: two windows, of words 0..=509 and
+/// 382..=599 (case TAG-03).
+fn long_text() -> String {
+    (0..600)
+        .map(|i| if i == 450 { "nike" } else { "buy" })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[test]
 fn an_entity_in_the_overlap_of_two_windows_is_kept_once() -> TestResult {
-    // TAG-03: 600 words, word 450 "nike" at characters 1800..1804 lies in both windows.
-    let words: Vec<&str> = (0..600)
-        .map(|i| if i == 450 { "nike" } else { "buy" })
-        .collect();
-    let text = words.join(" ");
+    // TAG-03. The windows disagree on "nike": the first says brand, the second colour. Its
+    // first piece is token 451 of 0..512 in the first window, 60 tokens from its end, and
+    // token 69 of 0..220 in the second, 69 from its start: the second window decides.
+    let text = long_text();
     let windows = tokenizer().encode(&text)?;
     assert_eq!(windows.len(), 2);
-    let per_window = windows
+    let probs: Vec<Vec<f32>> = windows
         .iter()
-        .zip([0.7, 0.9])
-        .map(|(w, p)| {
+        .zip([("B-brand", 0.7), ("B-color", 0.9)])
+        .map(|(w, (tag, p))| {
             let tags: Vec<&str> = w
                 .tokens
                 .iter()
-                .map(|t| if t == "nike" { "B-brand" } else { "O" })
+                .map(|t| if t == "nike" { tag } else { "O" })
                 .collect();
-            decode_entities(&text, w, &probs(&tags, p), &labels())
+            probs(&tags, p)
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    assert_eq!(per_window.iter().map(Vec::len).collect::<Vec<_>>(), [1, 1]);
-
-    let merged = vitrine_core::merge_windows(per_window);
-    assert_eq!(merged.len(), 1);
+        .collect();
+    let windows: Vec<_> = windows
+        .iter()
+        .zip(&probs)
+        .map(|(w, p)| (w, &p[..]))
+        .collect();
+    let found = decode_entities(&text, &windows, &labels(), Decoding::ValidBio)?;
+    assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(
-        (merged[0].kind.as_str(), merged[0].chars),
-        ("brand", (1800, 1804))
+        (found[0].kind.as_str(), found[0].chars),
+        ("color", (1800, 1804))
     );
-    assert!(
-        (merged[0].confidence - 0.9).abs() < 1e-6,
-        "the more confident window wins"
-    );
+    assert!((found[0].confidence - 0.9).abs() < 1e-6);
+    Ok(())
+}
+
+#[test]
+fn windows_that_disagree_on_a_long_entity_never_give_overlapping_ones() -> TestResult {
+    // The first window reads all its words as one brand, the second all of its own as the
+    // inside of a colour. Each word is read from one window, so the text splits into a brand
+    // then a colour, side by side.
+    let text = long_text();
+    let windows = tokenizer().encode(&text)?;
+    let probs: Vec<Vec<f32>> = windows
+        .iter()
+        .zip([("B-brand", "I-brand"), ("I-color", "I-color")])
+        .map(|(w, (begin, inside))| {
+            let tags: Vec<&str> = (0..w.len())
+                .map(|i| match (w.special[i], i) {
+                    (true, _) => "O",
+                    (false, 1) => begin,
+                    _ => inside,
+                })
+                .collect();
+            probs(&tags, 0.9)
+        })
+        .collect();
+    let windows: Vec<_> = windows
+        .iter()
+        .zip(&probs)
+        .map(|(w, p)| (w, &p[..]))
+        .collect();
+    let found = decode_entities(&text, &windows, &labels(), Decoding::ValidBio)?;
+    let got: Vec<_> = found.iter().map(|e| (e.kind.as_str(), e.chars)).collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!((got[0].0, got[0].1.0), ("brand", 0));
+    assert_eq!((got[1].0, got[1].1.1), ("color", text.chars().count()));
+    assert!(got[0].1.1 < got[1].1.0, "{got:?}");
     Ok(())
 }
 
