@@ -21,7 +21,8 @@ pub(crate) fn run_demo() -> Result<()> {
     run(&mut serve(PORT))
 }
 
-/// Builds the app with Trunk into `dist/` and places the base encoder beside it.
+/// Builds the app with Trunk into `dist/` and places the base encoder and the shipped tagger
+/// beside it.
 pub(crate) fn build_app() -> Result<()> {
     // Trunk runs cargo offline so that it never reaches for the network mid-build.
     run(cmd("cargo").args(["fetch", "--quiet"]))?;
@@ -29,6 +30,12 @@ pub(crate) fn build_app() -> Result<()> {
     crate::test::link_assets(
         &cache().join("models/all-minilm-l6-v2"),
         &root().join("dist/models/all-minilm-l6-v2"),
+        &["config.json", "model.safetensors", "tokenizer.json"],
+    )?;
+    crate::test::link_assets(
+        &root().join("models/tagger"),
+        &root().join("dist/models/tagger"),
+        &["tagger.safetensors", "tokenizer.json"],
     )
 }
 

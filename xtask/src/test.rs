@@ -81,13 +81,19 @@ pub(crate) fn run_all() -> Result<()> {
 
 /// wasm-bindgen-test in headless Chromium, on the real weights.
 ///
-/// The test runner serves files from the crate directory, so the base encoder is linked into
-/// `crates/wasm/.test-assets/` (ignored by git) for the tests to fetch.
+/// The test runner serves files from the crate directory, so the base encoder and the shipped
+/// tagger are linked into `crates/wasm/.test-assets/` (ignored by git) for the tests to fetch.
 fn browser_tests() -> Result<()> {
     let crate_dir = root().join("crates/wasm");
     link_assets(
         &cache().join("models/all-minilm-l6-v2"),
         &crate_dir.join(".test-assets/all-minilm-l6-v2"),
+        &["config.json", "model.safetensors", "tokenizer.json"],
+    )?;
+    link_assets(
+        &root().join("models/tagger"),
+        &crate_dir.join(".test-assets/tagger"),
+        &["tagger.safetensors", "tokenizer.json"],
     )?;
     // A page that fails before the tests start leaves the runner waiting for ever: bound it,
     // generously, since the time includes a cold release build.
@@ -128,10 +134,10 @@ fn app_tests() -> Result<()> {
     result
 }
 
-/// Hard-links (or, across file systems, copies) the model files into `to`.
-pub(crate) fn link_assets(from: &Path, to: &Path) -> Result<()> {
+/// Hard-links (or, across file systems, copies) the named files of `from` into `to`.
+pub(crate) fn link_assets(from: &Path, to: &Path, names: &[&str]) -> Result<()> {
     std::fs::create_dir_all(to)?;
-    for name in ["config.json", "model.safetensors", "tokenizer.json"] {
+    for name in names {
         let (src, dst) = (from.join(name), to.join(name));
         let _ = std::fs::remove_file(&dst);
         if std::fs::hard_link(&src, &dst).is_err() {

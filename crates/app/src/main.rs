@@ -1,19 +1,19 @@
 //! Vitrine's web app.
 //!
-//! For now it shows the one model that runs end to end in the browser: the base encoder,
-//! loaded from the served model files, tokenising text and computing its contextual states on
-//! WebGPU or the CPU, entirely on this device.
+//! For now it shows the first model Vitrine ships: the shopper-text tagger, loaded from the
+//! served model files and run on WebGPU or the CPU, entirely on this device. Type a search and
+//! it marks product types, brands, colours, sizes, prices and the rest in the query.
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use vitrine_wasm::{BaseEncoder, EncodedText};
+use vitrine_wasm::{ShopperTagger, TaggedEntity};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-/// Where the demo server puts the base encoder.
-const MODEL_URL: &str = "models/all-minilm-l6-v2";
+/// Where the demo server puts the shipped tagger.
+const MODEL_URL: &str = "models/tagger";
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -45,32 +45,35 @@ async fn fetch_bytes(name: &str) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-async fn load_encoder(progress: WriteSignal<(u32, String)>) -> Result<BaseEncoder, String> {
-    let files = ["config.json", "tokenizer.json", "model.safetensors"];
-    let mut bytes = Vec::new();
-    for (i, name) in files.iter().enumerate() {
-        progress.set((i as u32 * 30, format!("Downloading {name}…")));
-        bytes.push(fetch_bytes(name).await?);
-    }
-    progress.set((90, "Preparing the model…".to_owned()));
-    let [config, tokenizer, weights]: [Vec<u8>; 3] =
-        bytes.try_into().map_err(|_| "three model files expected")?;
-    BaseEncoder::load_bytes(&config, &weights, &tokenizer, true)
+async fn load_tagger(progress: WriteSignal<(u32, String)>) -> Result<ShopperTagger, String> {
+    progress.set((5, "Downloading tokenizer.json…".to_owned()));
+    let tokenizer = fetch_bytes("tokenizer.json").await?;
+    progress.set((20, "Downloading tagger.safetensors…".to_owned()));
+    let model = fetch_bytes("tagger.safetensors").await?;
+    progress.set((85, "Checking and preparing the model…".to_owned()));
+    ShopperTagger::load_bytes(&model, &tokenizer, true)
         .await
-        .map_err(|e| format!("the model did not load: {e}"))
+        .map_err(|e| format!("the tagger did not load: {e}"))
 }
 
-/// The page: a loading bar, then a text box and what the encoder makes of the text.
+/// What one search gave: the query and the entities found in it.
+#[derive(Debug, Clone)]
+struct Tagged {
+    query: String,
+    entities: Vec<TaggedEntity>,
+}
+
+/// The page: a loading bar, then a search box whose query the tagger marks up.
 #[component]
 fn App() -> impl IntoView {
     let (progress, set_progress) = signal((0u32, "Starting…".to_owned()));
     let (failure, set_failure) = signal(None::<String>);
-    let engine = RwSignal::new_local(None::<Rc<BaseEncoder>>);
+    let engine = RwSignal::new_local(None::<Rc<ShopperTagger>>);
     let (text, set_text) = signal("red heart lantern for a wedding gift 🎁".to_owned());
-    let result = RwSignal::new_local(None::<Result<EncodedText, String>>);
+    let result = RwSignal::new_local(None::<Result<Tagged, String>>);
 
     spawn_local(async move {
-        match load_encoder(set_progress).await {
+        match load_tagger(set_progress).await {
             Ok(loaded) => {
                 set_progress.set((100, "Ready".to_owned()));
                 engine.set(Some(Rc::new(loaded)));
@@ -80,10 +83,14 @@ fn App() -> impl IntoView {
     });
 
     let run = move || {
-        let Some(encoder) = engine.get() else { return };
-        let input = text.get_untracked();
+        let Some(tagger) = engine.get() else { return };
+        let query = text.get_untracked();
         spawn_local(async move {
-            let out = encoder.encode_text(&input).await.map_err(|e| e.to_string());
+            let out = tagger
+                .tag_text(&query)
+                .await
+                .map(|entities| Tagged { query, entities })
+                .map_err(|e| e.to_string());
             result.set(Some(out));
         });
     };
@@ -117,57 +124,57 @@ fn App() -> impl IntoView {
                         format!("Running on {} ({})", b.name, b.reason)
                     }).unwrap_or_default())}
                 </p>
-                <form on:submit=move |ev| { ev.prevent_default(); run(); }>
+                <form role="search" on:submit=move |ev| { ev.prevent_default(); run(); }>
                     <input
-                        type="text"
-                        aria-label="Text to encode"
+                        type="search"
+                        aria-label="Search the shop"
                         prop:value=move || text.get()
                         on:input=move |ev| set_text.set(event_target_value(&ev))
                     />
-                    <button type="submit">"Encode"</button>
+                    <button type="submit">"Search"</button>
                 </form>
-                <Tokens result=result />
+                <Entities result=result />
             </Show>
         </main>
     }
 }
 
-/// The tokens of the last encoded text, highlighted in the text by their UTF-16 offsets.
+/// The last query with its entities marked inline, then one row per entity.
 #[component]
-fn Tokens(result: RwSignal<Option<Result<EncodedText, String>>, LocalStorage>) -> impl IntoView {
+fn Entities(result: RwSignal<Option<Result<Tagged, String>>, LocalStorage>) -> impl IntoView {
     move || match result.get() {
-        None => view! { <p>"Encoding…"</p> }.into_any(),
+        None => view! { <p>"Tagging…"</p> }.into_any(),
         Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
-        Some(Ok(encoded)) => {
-            let summary = format!(
-                "{} tokens in {} window(s); sentence embedding norm {:.4}",
-                encoded.tokens.len(),
-                encoded.windows,
-                encoded.embedding_norm
-            );
-            let rows = encoded
-                .tokens
+        Some(Ok(tagged)) => {
+            let marked = marked_up(&tagged.query, &tagged.entities);
+            let summary = match tagged.entities.len() {
+                0 => "No entities found".to_owned(),
+                1 => "1 entity".to_owned(),
+                n => format!("{n} entities"),
+            };
+            let rows = tagged
+                .entities
                 .into_iter()
-                .map(|t| {
-                    let span = match (t.start, t.end) {
-                        (Some(s), Some(e)) => format!("{s}..{e}"),
-                        _ => "special".to_owned(),
-                    };
+                .map(|e| {
                     view! {
                         <tr>
-                            <td>{t.token}</td>
-                            <td>{t.id}</td>
-                            <td>{span}</td>
-                            <td>{format!("{:.4}", t.norm)}</td>
+                            <td>{e.kind}</td>
+                            <td>{e.text}</td>
+                            <td>{format!("{}..{}", e.utf16.0, e.utf16.1)}</td>
+                            <td>{format!("{:.3}", e.confidence)}</td>
                         </tr>
                     }
                 })
                 .collect_view();
             view! {
+                <p class="query" data-testid="marked">{marked}</p>
                 <p data-testid="summary">{summary}</p>
                 <table>
                     <thead>
-                        <tr><th>"token"</th><th>"id"</th><th>"UTF-16 span"</th><th>"norm"</th></tr>
+                        <tr>
+                            <th>"type"</th><th>"text"</th><th>"UTF-16 span"</th>
+                            <th>"confidence"</th>
+                        </tr>
                     </thead>
                     <tbody>{rows}</tbody>
                 </table>
@@ -175,4 +182,32 @@ fn Tokens(result: RwSignal<Option<Result<EncodedText, String>>, LocalStorage>) -
             .into_any()
         }
     }
+}
+
+/// The query as plain runs and `<mark>` runs, cut at the entities' character offsets.
+fn marked_up(query: &str, entities: &[TaggedEntity]) -> impl IntoView + use<> {
+    let chars: Vec<char> = query.chars().collect();
+    let piece = |from: usize, to: usize| -> String {
+        chars[from.min(chars.len())..to.min(chars.len())]
+            .iter()
+            .collect()
+    };
+    let mut parts = Vec::new();
+    let mut at = 0;
+    for e in entities {
+        let (start, end) = e.chars;
+        if start < at {
+            continue;
+        }
+        parts.push(view! { <span>{piece(at, start)}</span> }.into_any());
+        parts.push(
+            view! {
+                <mark data-kind=e.kind.clone() title=e.kind.clone()>{piece(start, end)}</mark>
+            }
+            .into_any(),
+        );
+        at = end;
+    }
+    parts.push(view! { <span>{piece(at, chars.len())}</span> }.into_any());
+    parts
 }

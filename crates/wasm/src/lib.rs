@@ -6,8 +6,9 @@
 #![warn(missing_docs)]
 
 use serde::Serialize;
+pub use vitrine_core::TaggedEntity;
 use vitrine_core::burn::prelude::Device;
-use vitrine_core::{DeviceKind, Encoder, l2_norm, open_device};
+use vitrine_core::{DeviceKind, Encoder, TaggerFile, TextTagger, l2_norm, open_device};
 use wasm_bindgen::prelude::*;
 
 /// The compute device the engine picked, and why.
@@ -179,5 +180,75 @@ impl BaseEncoder {
             embedding_norm,
             windows: windows.len(),
         })
+    }
+}
+
+/// The shopper-text tagger, loaded in the browser: product types, brands, colours, sizes,
+/// prices and the rest of QueryNER's types in search queries and titles.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct ShopperTagger {
+    tagger: TextTagger,
+    backend: Backend,
+}
+
+#[wasm_bindgen]
+impl ShopperTagger {
+    /// Loads the tagger from the bytes of `tagger.safetensors` and its `tokenizer.json`, on
+    /// WebGPU when `preferGpu` is true and an adapter exists. A corrupted or mismatched file
+    /// is refused with the reason.
+    pub async fn load(
+        model: Vec<u8>,
+        tokenizer: Vec<u8>,
+        #[wasm_bindgen(js_name = preferGpu)] prefer_gpu: bool,
+    ) -> Result<ShopperTagger, JsError> {
+        Ok(Self::load_bytes(&model, &tokenizer, prefer_gpu).await?)
+    }
+
+    /// `{ name, reason }` of the device in use.
+    pub fn backend(&self) -> Result<JsValue, JsError> {
+        Ok(serde_wasm_bindgen::to_value(&self.backend)?)
+    }
+
+    /// The entities of one text: `[{ kind, text, chars: [start, end], utf16: [start, end],
+    /// confidence }]`, where `utf16` slices the JavaScript string. Empty text gives `[]`.
+    pub async fn tag(&self, text: String) -> Result<JsValue, JsError> {
+        let entities = self.tag_text(&text).await?;
+        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+        Ok(entities.serialize(&serializer)?)
+    }
+}
+
+impl ShopperTagger {
+    /// Loads the tagger, for Rust callers; see [`ShopperTagger::load`].
+    pub async fn load_bytes(
+        model: &[u8],
+        tokenizer: &[u8],
+        prefer_gpu: bool,
+    ) -> Result<ShopperTagger, vitrine_core::Error> {
+        let (device, backend) = choose_device(prefer_gpu).await?;
+        let tagger = TaggerFile::read(model, &device)?.into_text_tagger(tokenizer, &device)?;
+        log::info!("tagger ready on {} ({})", backend.name, backend.reason);
+        Ok(Self { tagger, backend })
+    }
+
+    /// The device choice, for Rust callers.
+    pub fn backend_info(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// The tagger, for Rust callers.
+    pub fn tagger(&self) -> &TextTagger {
+        &self.tagger
+    }
+
+    /// Sets how word tags are read from the probabilities, for Rust callers.
+    pub fn set_decoding(&mut self, decoding: vitrine_core::Decoding) {
+        self.tagger.set_decoding(decoding);
+    }
+
+    /// Tags one text, for Rust callers.
+    pub async fn tag_text(&self, text: &str) -> Result<Vec<TaggedEntity>, vitrine_core::Error> {
+        self.tagger.tag_async(text).await
     }
 }
