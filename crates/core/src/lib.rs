@@ -52,8 +52,14 @@ mod encoder;
 mod entity_decoding;
 mod entity_metrics;
 mod error;
+pub mod events;
+pub mod forecast;
 mod model_file;
+pub mod profile;
 mod quantization_gate;
+mod random;
+pub mod rec_metrics;
+pub mod recommend;
 mod tagged_text;
 mod tagger;
 mod token_labels;
@@ -79,6 +85,7 @@ pub use model_file::{
 pub use quantization_gate::{
     MAX_F1_DROP, MAX_O_SHARE_SHIFT, MIN_AGREEMENT, MIN_F1_RATIO, QuantizationGate,
 };
+pub use random::SplitMix64;
 pub use tagged_text::{TaggedText, read_conll, read_labels, read_queryner};
 pub use tagger::{
     TAGGER_KIND, Tagger, TaggerConfig, TaggerFile, TaggerStorage, TextTagger, masked_cross_entropy,

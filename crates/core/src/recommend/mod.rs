@@ -1,0 +1,51 @@
+//! The non-neural recommender: interaction data, train/test splits, baselines, re-ranking and
+//! an evaluation harness.
+//!
+//! - [`dataset`]: [`Interactions`], users and items interned from string ids to dense indices,
+//!   one aggregated cell per (user, item).
+//! - [`split`]: a temporal split by cut-off time and the per-user stratified split of the
+//!   Microsoft Recommenders benchmark.
+//! - [`movielens`]: a reader of RecBole's atomic `.inter` files (MovieLens 100K).
+//! - [`baselines`]: the [`Recommender`] trait, [`Popularity`] and [`ItemKnn`].
+//! - [`rerank`]: MMR diversity re-ranking and popularity-bias measures.
+//! - [`mod@evaluate`]: runs a [`Recommender`] over a test split and reports ranking metrics.
+//!
+//! Everything is deterministic on every platform: shuffles draw from the seeded [`SplitMix64`]
+//! generator below, and ties are broken by string id.
+
+pub mod baselines;
+pub mod dataset;
+pub mod evaluate;
+pub mod movielens;
+pub mod rerank;
+pub mod split;
+
+pub use baselines::{
+    ItemKnn, ItemKnnConfig, Popularity, Reason, Recommendations, Recommended, Recommender, Source,
+};
+pub use dataset::{Cell, Interactions};
+pub use evaluate::{EvalConfig, EvalReport, MetricsAtK, evaluate};
+pub use split::{Split, SplitReport, stratified_split, temporal_split};
+
+pub use crate::random::SplitMix64;
+
+/// A 64-bit FNV-1a hash of a string: a stable, platform-independent seed per id.
+pub(crate) fn fnv1a(text: &str) -> u64 {
+    let mut hash: u64 = 0xCBF2_9CE4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_reference_values() {
+        assert_eq!(fnv1a(""), 0xCBF2_9CE4_8422_2325);
+        assert_eq!(fnv1a("a"), 0xAF63_DC4C_8601_EC8C);
+    }
+}
