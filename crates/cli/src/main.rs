@@ -6,9 +6,13 @@ use clap::{Parser, Subcommand};
 
 mod encode;
 mod eval;
+mod eval_recommender;
 mod export;
+mod forecast;
 mod plot;
+mod profile;
 mod queryner;
+mod retail;
 mod tag;
 mod train;
 
@@ -35,6 +39,10 @@ enum Command {
     Export(ExportCommand),
     /// Find product types, brands, colours, sizes, prices and more in shopper text.
     Tag(tag::TagArgs),
+    /// Segment the shoppers of Online Retail and draw them on a PCA map.
+    Profile(profile::ProfileArgs),
+    /// Forecast weekly demand and each shopper's next orders, scored on held-out weeks.
+    Forecast(forecast::ForecastArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -47,6 +55,8 @@ enum TrainCommand {
 enum EvalCommand {
     /// Entity-level precision, recall and F1 of tagger files on QueryNER.
     Tagger(eval::EvalTaggerArgs),
+    /// Ranking metrics of the recommenders on Online Retail or MovieLens 100K.
+    Recommender(eval_recommender::EvalRecommenderArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,8 +72,13 @@ fn main() -> ExitCode {
         Command::Encode(args) => encode::run(&args, &mut std::io::stdout().lock()),
         Command::Train(TrainCommand::Tagger(args)) => train::run(&args),
         Command::Eval(EvalCommand::Tagger(args)) => eval::run(&args, &mut std::io::stdout().lock()),
+        Command::Eval(EvalCommand::Recommender(args)) => {
+            eval_recommender::run(&args, &mut std::io::stdout().lock())
+        }
         Command::Export(ExportCommand::Tagger(args)) => export::run(&args),
         Command::Tag(args) => tag::run(&args, &mut std::io::stdout().lock()),
+        Command::Profile(args) => profile::run(&args, &mut std::io::stdout().lock()),
+        Command::Forecast(args) => forecast::run(&args, &mut std::io::stdout().lock()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -28,7 +28,8 @@
 //! [`temporal_split`] removes duplicates, splits at a cutoff, builds the interactions of each
 //! side, and drops from the test side every pair already in train, so that no (user, item) pair
 //! is in both; [`check_disjoint`] verifies that of any two sets. [`bucket`] gives an event's
-//! local hour, weekday and day in an IANA time zone, and [`ZScore`] normalises features.
+//! local hour, weekday and day in an IANA time zone; [`crate::profile::Standardizer`] turns
+//! features into z-scores.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -493,77 +494,6 @@ pub fn bucket(timestamp: &DateTime<FixedOffset>, zone: Tz) -> TimeBucket {
     }
 }
 
-/// A z-score normaliser fitted on feature rows: each column becomes `(x - mean) / std` (the
-/// population standard deviation). A column with zero variance becomes 0, never NaN.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ZScore {
-    /// The mean of each column.
-    pub means: Vec<f64>,
-    /// The standard deviation of each column (0 for a constant column).
-    pub std_devs: Vec<f64>,
-}
-
-impl ZScore {
-    /// Fits on `rows`, which must be non-empty, of equal length and finite.
-    pub fn fit(rows: &[Vec<f64>]) -> Result<ZScore> {
-        let width = rows
-            .first()
-            .map(Vec::len)
-            .ok_or_else(|| Error::Input("cannot fit a z-score on no rows".into()))?;
-        for (i, row) in rows.iter().enumerate() {
-            check_row(row, width, i)?;
-        }
-        let n = rows.len() as f64;
-        let mut means = vec![0.0; width];
-        for row in rows {
-            for (m, x) in means.iter_mut().zip(row) {
-                *m += x / n;
-            }
-        }
-        let mut std_devs = vec![0.0; width];
-        for row in rows {
-            for ((s, x), m) in std_devs.iter_mut().zip(row).zip(&means) {
-                *s += (x - m) * (x - m) / n;
-            }
-        }
-        for s in &mut std_devs {
-            // Rounding can leave a constant column a variance of a few ulps.
-            *s = if *s > f64::EPSILON * f64::EPSILON {
-                s.sqrt()
-            } else {
-                0.0
-            };
-        }
-        Ok(ZScore { means, std_devs })
-    }
-
-    /// The normalised `row`, which must have the fitted width and be finite.
-    pub fn transform(&self, row: &[f64]) -> Result<Vec<f64>> {
-        check_row(row, self.means.len(), 0)?;
-        Ok(row
-            .iter()
-            .zip(&self.means)
-            .zip(&self.std_devs)
-            .map(|((x, m), s)| if *s > 0.0 { (x - m) / s } else { 0.0 })
-            .collect())
-    }
-}
-
-fn check_row(row: &[f64], width: usize, index: usize) -> Result<()> {
-    if row.len() != width {
-        return Err(Error::Input(format!(
-            "feature row {index} has {} values, expected {width}",
-            row.len()
-        )));
-    }
-    if let Some(col) = row.iter().position(|x| !x.is_finite()) {
-        return Err(Error::Input(format!(
-            "feature row {index}, column {col} is not a finite number; fill or drop it first"
-        )));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::amount::Currency;
@@ -807,22 +737,6 @@ mod tests {
         );
         let err = time_zone("Europe/Londres").unwrap_err().to_string();
         assert!(err.contains("not an IANA time zone"), "{err}");
-    }
-
-    #[test]
-    fn zscore_by_hand() {
-        let rows = vec![vec![1.0, 5.0], vec![3.0, 5.0]];
-        let z = ZScore::fit(&rows).unwrap();
-        assert_eq!(z.means, [2.0, 5.0]);
-        assert_eq!(z.std_devs, [1.0, 0.0]);
-        assert_eq!(z.transform(&[1.0, 5.0]).unwrap(), [-1.0, 0.0]);
-        assert_eq!(z.transform(&[4.0, 7.0]).unwrap(), [2.0, 0.0]);
-        let constant = ZScore::fit(&[vec![0.1], vec![0.1], vec![0.1]]).unwrap();
-        assert_eq!(constant.transform(&[0.1]).unwrap(), [0.0]);
-        assert!(ZScore::fit(&[]).is_err());
-        assert!(ZScore::fit(&[vec![1.0], vec![1.0, 2.0]]).is_err());
-        let err = z.transform(&[f64::NAN, 1.0]).unwrap_err().to_string();
-        assert!(err.contains("not a finite number"), "{err}");
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! - [`amount`]: [`Currency`] codes and [`parse_amount`], locale-formatted text to integer minor
 //!   units, never through floating point.
 //! - [`online_retail`]: [`read_online_retail`], the UCI Online Retail CSV as events.
+//! - [`features`]: [`shopper_features`], each shopper's recency, frequency, spend, basket,
+//!   category mix and shopping hours, for profiles.
 //! - [`cleaning`]: duplicates, refunds, outlier caps, time buckets, z-scores, the
 //!   [`interactions`] matrix and a leak-free [`temporal_split`].
 //!
@@ -52,12 +54,13 @@
 pub mod amount;
 pub mod cleaning;
 pub mod event;
+pub mod features;
 pub mod online_retail;
 
 pub use amount::{Amount, Currency, NumberFormat, minor_digits, parse_amount, parse_amount_in};
 pub use cleaning::{
     CleaningConfig, CleaningReport, Interaction, InteractionReport, Interactions, Split,
-    TimeBucket, Weights, ZScore, bucket, check_disjoint, clean, interactions, remove_duplicates,
+    TimeBucket, Weights, bucket, check_disjoint, clean, interactions, remove_duplicates,
     robust_cap, temporal_split, time_zone,
 };
 pub use event::{
@@ -65,6 +68,7 @@ pub use event::{
     PurchaseParams, Rating, Recipient, RefundParams, ReviewParams, SearchParams, ShareParams,
     read_json_lines, read_json_lines_strict, write_json_lines,
 };
+pub use features::{OTHER_CATEGORY, ShopperFeatures, shopper_features};
 pub use online_retail::{
     DropReason, OnlineRetailImport, OnlineRetailReport, Repair, read_online_retail,
 };

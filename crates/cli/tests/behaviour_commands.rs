@@ -1,0 +1,143 @@
+//! `vitrine profile`, `vitrine forecast` and `vitrine eval recommender` on the small committed
+//! samples of Online Retail and MovieLens 100K.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn vitrine(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("vitrine runs")
+}
+
+const RETAIL_SAMPLE: &str = "crates/core/src/events/testdata/online_retail_sample.csv";
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vitrine-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn profile_segments_every_shopper_and_draws_the_map() -> TestResult {
+    let dir = scratch("profile");
+    let (map, json) = (dir.join("map.png"), dir.join("profile.json"));
+    let out = vitrine(&[
+        "profile",
+        "--data",
+        RETAIL_SAMPLE,
+        "--no-categories",
+        "--segments",
+        "3",
+        "--plot",
+        map.to_str().ok_or("path")?,
+        "--json",
+        json.to_str().ok_or("path")?,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("segment 3:"), "{stdout}");
+
+    let profile: serde_json::Value = serde_json::from_slice(&std::fs::read(&json)?)?;
+    let shoppers = profile["shoppers"].as_u64().ok_or("shoppers")?;
+    let segments = profile["segments"].as_array().ok_or("segments")?;
+    let in_segments: u64 = segments.iter().filter_map(|s| s["shoppers"].as_u64()).sum();
+    assert_eq!(segments.len(), 3);
+    assert_eq!(in_segments, shoppers);
+    // Customers 12680, 14688, 15643 and 17850 bought products; 12583 bought only postage and
+    // 13952 only a PADS adjustment, which are not products, and the rest only cancelled.
+    assert_eq!(shoppers, 4);
+    let ratios = profile["explained_variance_ratio"]
+        .as_array()
+        .ok_or("ratios")?;
+    let first = ratios.first().and_then(|r| r.as_f64()).ok_or("ratio")?;
+    assert!(first > 0.0 && first <= 1.0, "{first}");
+    assert_eq!(&std::fs::read(&map)?[..8], b"\x89PNG\r\n\x1a\n");
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+#[test]
+fn forecast_refuses_data_too_short_for_its_holdout() {
+    let out = vitrine(&[
+        "forecast",
+        "--data",
+        RETAIL_SAMPLE,
+        "--no-categories",
+        "--holdout-weeks",
+        "60",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("too few for a holdout of 60"), "{stderr}");
+}
+
+#[test]
+fn eval_recommender_scores_both_baselines_on_movielens() -> TestResult {
+    let dir = scratch("eval-recommender");
+    let json = dir.join("eval.json");
+    // Four users with eight ratings each, in RecBole's atomic format: 6 of each user's 8 go to
+    // train, 2 to test.
+    let mut inter = String::from("user_id:token\titem_id:token\trating:float\ttimestamp:float\n");
+    for user in 1..=4 {
+        for item in 0..8 {
+            let item = (user + item) % 10 + 1;
+            inter.push_str(&format!(
+                "{user}\t{item}\t{}\t{}\n",
+                1 + item % 5,
+                1000 + item
+            ));
+        }
+    }
+    let inter_path = dir.join("tiny.inter");
+    std::fs::write(&inter_path, inter)?;
+    let out = vitrine(&[
+        "eval",
+        "recommender",
+        "--dataset",
+        "ml100k",
+        "--movielens",
+        inter_path.to_str().ok_or("path")?,
+        "--json",
+        json.to_str().ok_or("path")?,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: serde_json::Value = serde_json::from_slice(&std::fs::read(&json)?)?;
+    let models: Vec<&str> = reports
+        .as_array()
+        .ok_or("reports")?
+        .iter()
+        .filter_map(|r| r["model"].as_str())
+        .collect();
+    assert_eq!(models.len(), 2);
+    assert!(models[0].starts_with("popularity"), "{models:?}");
+    for report in reports.as_array().ok_or("reports")? {
+        for at in report["at"].as_array().ok_or("at")? {
+            let ndcg = at["ndcg_binary"].as_f64().ok_or("ndcg")?;
+            assert!((0.0..=1.0).contains(&ndcg), "{ndcg}");
+        }
+    }
+
+    let out = vitrine(&["eval", "recommender", "--dataset", "ml100k"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--movielens"));
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
