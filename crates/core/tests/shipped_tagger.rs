@@ -5,6 +5,8 @@
 //! shipped file finds natively in a set of shopper texts. The browser tests check the same
 //! fixtures in wasm32.
 
+#![cfg(not(target_family = "wasm"))]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
