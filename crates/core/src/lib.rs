@@ -100,20 +100,14 @@ pub use weights::WeightSource;
 /// Re-export of the burn version this crate is built on, so dependants name the same types.
 pub use burn;
 
-/// Where `cargo xtask setup` keeps the base encoder on this machine.
-///
-/// `VITRINE_BASE_ENCODER` names the directory outright; otherwise it is
-/// `models/all-minilm-l6-v2` under `VITRINE_CACHE`, `$XDG_CACHE_HOME/vitrine` or
-/// `~/.cache/vitrine`, the first that is set.
+/// Where `cargo xtask setup` keeps what it fetches on this machine: `VITRINE_CACHE`,
+/// `$XDG_CACHE_HOME/vitrine` or `~/.cache/vitrine`, the first that is set.
 #[cfg(not(target_family = "wasm"))]
-pub fn base_encoder_dir() -> std::path::PathBuf {
+pub fn cache_dir() -> std::path::PathBuf {
     use std::env::var_os;
     use std::path::PathBuf;
 
-    if let Some(dir) = var_os("VITRINE_BASE_ENCODER") {
-        return PathBuf::from(dir);
-    }
-    let cache = var_os("VITRINE_CACHE")
+    var_os("VITRINE_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             let base = var_os("XDG_CACHE_HOME")
@@ -121,6 +115,17 @@ pub fn base_encoder_dir() -> std::path::PathBuf {
                 .or_else(|| var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
                 .unwrap_or_else(|| PathBuf::from(".cache"));
             base.join("vitrine")
-        });
-    cache.join("models").join("all-minilm-l6-v2")
+        })
+}
+
+/// Where `cargo xtask setup` keeps the base encoder on this machine.
+///
+/// `VITRINE_BASE_ENCODER` names the directory outright; otherwise it is
+/// `models/all-minilm-l6-v2` under [`cache_dir`].
+#[cfg(not(target_family = "wasm"))]
+pub fn base_encoder_dir() -> std::path::PathBuf {
+    match std::env::var_os("VITRINE_BASE_ENCODER") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => cache_dir().join("models").join("all-minilm-l6-v2"),
+    }
 }
