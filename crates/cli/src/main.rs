@@ -12,6 +12,7 @@ mod forecast;
 mod plot;
 mod profile;
 mod queryner;
+mod recommend;
 mod retail;
 mod tag;
 mod train;
@@ -43,6 +44,8 @@ enum Command {
     Profile(profile::ProfileArgs),
     /// Forecast weekly demand and each shopper's next orders, scored on held-out weeks.
     Forecast(forecast::ForecastArgs),
+    /// Recommend products to an Online Retail shopper, with reasons.
+    Recommend(recommend::RecommendArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Tag(args) => tag::run(&args, &mut std::io::stdout().lock()),
         Command::Profile(args) => profile::run(&args, &mut std::io::stdout().lock()),
         Command::Forecast(args) => forecast::run(&args, &mut std::io::stdout().lock()),
+        Command::Recommend(args) => recommend::run(&args, &mut std::io::stdout().lock()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

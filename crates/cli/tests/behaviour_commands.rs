@@ -149,3 +149,56 @@ fn eval_recommender_scores_both_baselines_on_movielens() -> TestResult {
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
+
+#[test]
+fn recommend_explains_each_product_and_flags_strangers() {
+    let out = vitrine(&[
+        "recommend",
+        "--data",
+        RETAIL_SAMPLE,
+        "--user",
+        "12680",
+        "--k",
+        "3",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("personalised by item-kNN"), "{stdout}");
+    // 22138 was bought by 12680 and 14688, 20711 by 14688 alone: cosine 1 / sqrt(2).
+    let first = stdout.lines().nth(2).unwrap_or_default();
+    assert!(first.starts_with("1    20711"), "{stdout}");
+    assert!(first.contains("0.707"), "{stdout}");
+    assert!(
+        first.contains("bought together with 22138 (BAKING SET 9 PIECE RETROSPOT)"),
+        "{stdout}"
+    );
+
+    let out = vitrine(&[
+        "recommend",
+        "--data",
+        RETAIL_SAMPLE,
+        "--user",
+        "stranger",
+        "--k",
+        "2",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("not personalised"), "{stdout}");
+    assert!(stdout.contains("popular overall"), "{stdout}");
+
+    let out = vitrine(&[
+        "recommend",
+        "--data",
+        RETAIL_SAMPLE,
+        "--user",
+        "1",
+        "--diversity",
+        "2",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("between 0 and 1"));
+}
