@@ -22,6 +22,24 @@ fn register_font() -> Result<()> {
     result
 }
 
+/// Draws a chart's legend in the house style: a white box with a black border.
+fn draw_legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font(("sans-serif", 15))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+}
+
 /// Draws training loss and validation F1 against epochs, on two y axes.
 ///
 /// `loss` holds `(epoch, mean loss)` points at any fraction of an epoch; `f1` holds
@@ -70,13 +88,7 @@ pub(crate) fn training_curve(path: &Path, loss: &[(f64, f64)], f1: &[(f64, f64)]
             f1.iter()
                 .map(|&(x, y)| Circle::new((x, y), 4, orange.filled())),
         )?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::MiddleRight)
-            .label_font(("sans-serif", 15))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
         root.present()?;
         Ok(())
     };
@@ -163,13 +175,7 @@ pub(crate) fn segment_map(
                 .label(format!("segment {} ({count})", segment + 1))
                 .legend(move |(x, y)| Circle::new((x + 10, y), 5, c.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(("sans-serif", 15))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present()?;
         Ok(())
     };
@@ -236,13 +242,7 @@ pub(crate) fn forecast_chart(
                 )?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(("sans-serif", 15))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         root.present()?;
         Ok(())
     };
