@@ -8,12 +8,14 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::DateTime;
 use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 use vitrine_core::events::EventKind;
 use vitrine_core::recommend::movielens::{read_atomic_inter, to_interactions};
 use vitrine_core::recommend::{
-    EvalConfig, EvalReport, ItemKnn, ItemKnnConfig, Popularity, Recommender, Split, evaluate,
-    stratified_split, temporal_split,
+    BprConfig, EvalConfig, EvalReport, Factorization, Interactions, ItemKnn, ItemKnnConfig,
+    Popularity, Recommender, Split, evaluate, stratified_split, temporal_split, train_bpr,
 };
+use vitrine_core::{DeviceKind, open_device};
 
 use crate::retail::{RetailArgs, load};
 
@@ -54,9 +56,74 @@ pub(crate) struct EvalRecommenderArgs {
     #[arg(long, default_value_t = 50)]
     neighbours: usize,
 
+    #[command(flatten)]
+    bpr: BprArgs,
+
     /// Also write the reports as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+}
+
+/// Settings of the BPR matrix factorisation.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct BprArgs {
+    /// Factors per user and item vector.
+    #[arg(long, default_value_t = BprConfig::default().factors)]
+    factors: usize,
+
+    /// Passes over the training pairs.
+    #[arg(long, default_value_t = BprConfig::default().epochs)]
+    epochs: usize,
+
+    /// Triples per optimisation step.
+    #[arg(long, default_value_t = BprConfig::default().batch_size)]
+    batch_size: usize,
+
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = BprConfig::default().learning_rate)]
+    learning_rate: f64,
+
+    /// L2 penalty on the vectors of each triple.
+    #[arg(long, default_value_t = BprConfig::default().l2)]
+    l2: f64,
+
+    /// Seed of the weights and the sampling.
+    #[arg(id = "bpr_seed", long = "bpr-seed", default_value_t = BprConfig::default().seed)]
+    seed: u64,
+
+    /// The device BPR trains on: cpu, wgpu or cuda (with those build features).
+    #[arg(long, default_value = "cpu")]
+    device: DeviceKind,
+}
+
+impl BprArgs {
+    fn config(&self) -> BprConfig {
+        BprConfig {
+            factors: self.factors,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            learning_rate: self.learning_rate,
+            l2: self.l2,
+            seed: self.seed,
+        }
+    }
+
+    /// Trains BPR on `train` with a progress bar.
+    pub(crate) fn train(&self, train: &Interactions) -> Result<Factorization> {
+        let config = self.config();
+        let bar = ProgressBar::new(config.epochs as u64);
+        bar.set_style(ProgressStyle::with_template(
+            "BPR {bar:40} {pos}/{len} epochs, {msg} [{elapsed} < {eta}]",
+        )?);
+        let device = open_device(self.device)?.autodiff();
+        let name = format!("BPR (d = {})", config.factors);
+        let model = train_bpr(&name, train, &config, &device, |r| {
+            bar.set_message(format!("loss {:.4}, ordered {:.3}", r.loss, r.ordered));
+            bar.inc(1);
+        })?;
+        bar.finish_and_clear();
+        Ok(model)
+    }
 }
 
 /// Splits the data set, fits every recommender on train and prints their metrics side by side.
@@ -95,7 +162,16 @@ pub(crate) fn run(args: &EvalRecommenderArgs, out: &mut impl Write) -> Result<()
             ..ItemKnnConfig::default()
         },
     )?;
-    let models: [&dyn Recommender; 2] = [&popularity, &knn];
+    let started = std::time::Instant::now();
+    let bpr = args.bpr.train(&split.train)?;
+    writeln!(
+        out,
+        "BPR: {} epochs in {:.1} s",
+        args.bpr.epochs,
+        started.elapsed().as_secs_f64()
+    )?;
+    let folded = bpr.folded_in();
+    let models: [&dyn Recommender; 4] = [&popularity, &knn, &bpr, &folded];
     let config = EvalConfig::default();
     let reports = models
         .iter()

@@ -41,6 +41,13 @@ pub enum Reason {
         /// Its cosine similarity to the recommended item.
         similarity: f64,
     },
+    /// Close, in a learned model's item space, to an item the user had: the closest one.
+    BecauseYouHad {
+        /// The user's item.
+        item: String,
+        /// The cosine of the two items' vectors.
+        similarity: f64,
+    },
     /// Among the items with the most training users.
     PopularOverall {
         /// The number of distinct training users of the item.
@@ -53,6 +60,7 @@ impl Reason {
     pub fn explanation(&self) -> String {
         match self {
             Self::BoughtTogetherWith { item, .. } => format!("bought together with {item}"),
+            Self::BecauseYouHad { item, .. } => format!("because you bought {item}"),
             Self::PopularOverall { .. } => "popular overall".to_owned(),
         }
     }
@@ -115,7 +123,7 @@ pub trait Recommender {
     fn recommend(&self, user: &str, k: usize, exclude_seen: bool) -> Result<Recommendations>;
 }
 
-fn check_k(k: usize) -> Result<()> {
+pub(crate) fn check_k(k: usize) -> Result<()> {
     if k == 0 {
         return Err(Error::Config(
             "k must be at least 1 to recommend anything".into(),
@@ -166,7 +174,12 @@ impl Popularity {
     }
 
     /// Popular items not in `skip` (item indices), at most `k`, with the given score.
-    fn top(&self, k: usize, skip: &dyn Fn(u32) -> bool, score: Option<f64>) -> Vec<Recommended> {
+    pub(crate) fn top(
+        &self,
+        k: usize,
+        skip: &dyn Fn(u32) -> bool,
+        score: Option<f64>,
+    ) -> Vec<Recommended> {
         self.ranked
             .iter()
             .filter(|&&(i, _)| !skip(i))

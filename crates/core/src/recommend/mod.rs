@@ -7,6 +7,8 @@
 //!   Microsoft Recommenders benchmark.
 //! - [`movielens`]: a reader of RecBole's atomic `.inter` files (MovieLens 100K).
 //! - [`baselines`]: the [`Recommender`] trait, [`Popularity`] and [`ItemKnn`].
+//! - [`mf`]: matrix factorisation scoring, fold-in of a new history and explanations, in plain
+//!   Rust; `bpr` (with the `train` feature) learns the factors in burn.
 //! - [`rerank`]: MMR diversity re-ranking and popularity-bias measures.
 //! - [`mod@evaluate`]: runs a [`Recommender`] over a test split and reports ranking metrics.
 //!
@@ -14,8 +16,11 @@
 //! generator below, and ties are broken by string id.
 
 pub mod baselines;
+#[cfg(feature = "train")]
+pub mod bpr;
 pub mod dataset;
 pub mod evaluate;
+pub mod mf;
 pub mod movielens;
 pub mod rerank;
 pub mod split;
@@ -23,8 +28,11 @@ pub mod split;
 pub use baselines::{
     ItemKnn, ItemKnnConfig, Popularity, Reason, Recommendations, Recommended, Recommender, Source,
 };
+#[cfg(feature = "train")]
+pub use bpr::{BprConfig, EpochReport, train_bpr};
 pub use dataset::{Cell, Interactions};
 pub use evaluate::{EvalConfig, EvalReport, MetricsAtK, evaluate};
+pub use mf::{Factorization, FoldIn, FoldInConfig, FoldedIn};
 pub use split::{Split, SplitReport, stratified_split, temporal_split};
 
 pub use crate::random::SplitMix64;
