@@ -97,7 +97,7 @@ pub(crate) struct BprArgs {
 }
 
 impl BprArgs {
-    fn config(&self) -> BprConfig {
+    pub(crate) fn config(&self) -> BprConfig {
         BprConfig {
             factors: self.factors,
             epochs: self.epochs,

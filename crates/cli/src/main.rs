@@ -16,6 +16,7 @@ mod recommend;
 mod retail;
 mod tag;
 mod train;
+mod train_recommender;
 
 /// Vitrine's command line.
 #[derive(Debug, Parser)]
@@ -52,6 +53,8 @@ enum Command {
 enum TrainCommand {
     /// Fine-tune the shopper-text tagger on QueryNER.
     Tagger(train::TrainTaggerArgs),
+    /// Train the BPR recommender on Online Retail and write it with its item table.
+    Recommender(train_recommender::TrainRecommenderArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +77,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Encode(args) => encode::run(&args, &mut std::io::stdout().lock()),
         Command::Train(TrainCommand::Tagger(args)) => train::run(&args),
+        Command::Train(TrainCommand::Recommender(args)) => {
+            train_recommender::run(&args, &mut std::io::stdout().lock())
+        }
         Command::Eval(EvalCommand::Tagger(args)) => eval::run(&args, &mut std::io::stdout().lock()),
         Command::Eval(EvalCommand::Recommender(args)) => {
             eval_recommender::run(&args, &mut std::io::stdout().lock())

@@ -1,14 +1,19 @@
 //! `vitrine recommend`: one Online Retail shopper's recommendations, each with its reason, and a
-//! diversity control.
+//! diversity control: by item-kNN over every purchase for a customer (`--user`), or by the
+//! shipped recommender folded in from a list of products (`--history`), as the app does.
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
+use serde::Serialize;
 use vitrine_core::events::EventKind;
-use vitrine_core::recommend::rerank::mmr;
-use vitrine_core::recommend::{Interactions, ItemKnn, ItemKnnConfig, Reason, Recommender};
+use vitrine_core::recommend::rerank::{mmr, unit_scale};
+use vitrine_core::recommend::{
+    Interactions, ItemKnn, ItemKnnConfig, Reason, Recommendations, Recommender, ShippedRecommender,
+};
 
 use crate::retail::{RetailArgs, load};
 
@@ -17,8 +22,21 @@ use crate::retail::{RetailArgs, load};
 pub(crate) struct RecommendArgs {
     /// The shopper, as their Online Retail customer id (e.g. 17850); an unknown one gets the
     /// popular products, flagged as not personalised.
+    #[arg(long, required_unless_present = "history", conflicts_with = "history")]
+    user: Option<String>,
+
+    /// Product ids a shopper had, comma-separated (e.g. 85123A,71053): folded into the
+    /// shipped recommender (`--model`) instead of item-kNN over a customer.
+    #[arg(long, value_delimiter = ',')]
+    history: Vec<String>,
+
+    /// The recommender model file used with `--history`.
+    #[arg(long, default_value = "models/recommender/recommender.safetensors")]
+    model: PathBuf,
+
+    /// Also write the list as JSON to this file.
     #[arg(long)]
-    user: String,
+    json: Option<PathBuf>,
 
     /// How many products to show.
     #[arg(long, default_value_t = 10)]
@@ -36,11 +54,142 @@ pub(crate) struct RecommendArgs {
 /// Candidates drawn from the model for each product shown, before re-ranking.
 const CANDIDATES_PER_SLOT: usize = 5;
 
-/// Fits item-kNN on every purchase and prints the shopper's list.
+/// One shown product, as `--json` writes it.
+#[derive(Debug, Serialize)]
+struct Shown {
+    item: String,
+    title: String,
+    score: f64,
+    explanation: String,
+}
+
+/// A shown list, as `--json` writes it.
+#[derive(Debug, Serialize)]
+struct ShownList {
+    history: Vec<String>,
+    k: usize,
+    diversity: f64,
+    personalised: bool,
+    items: Vec<Shown>,
+}
+
+/// Prints the shopper's list, from item-kNN or the shipped model.
 pub(crate) fn run(args: &RecommendArgs, out: &mut impl Write) -> Result<()> {
     if !(0.0..=1.0).contains(&args.diversity) {
         bail!("--diversity {} must lie between 0 and 1", args.diversity);
     }
+    match &args.user {
+        Some(user) => for_customer(args, user, out),
+        None => for_history(args, out),
+    }
+}
+
+/// Folds the history into the shipped model and prints its list.
+fn for_history(args: &RecommendArgs, out: &mut impl Write) -> Result<()> {
+    let bytes = std::fs::read(&args.model).with_context(|| {
+        format!(
+            "cannot read {}; run `vitrine train recommender` or pass --model",
+            args.model.display()
+        )
+    })?;
+    let shipped = ShippedRecommender::from_bytes(&bytes)
+        .with_context(|| format!("cannot load {}", args.model.display()))?;
+    let model = &shipped.model;
+    let folded = model.fold_in(&args.history);
+    if !folded.unknown.is_empty() {
+        writeln!(
+            out,
+            "not in the catalogue, left out: {}",
+            folded.unknown.join(", ")
+        )?;
+    }
+    let candidates = model.recommend_for_history(
+        "shopper",
+        &args.history,
+        args.k * CANDIDATES_PER_SLOT,
+        true,
+    )?;
+    let picks = diversify(&candidates, args, |a, b| model.similarity(a, b))?;
+    let title = |id: &str| {
+        shipped
+            .item(id)
+            .map(|i| i.title.clone())
+            .unwrap_or_default()
+    };
+    let list = ShownList {
+        history: args.history.clone(),
+        k: args.k,
+        diversity: args.diversity,
+        personalised: candidates.personalised(),
+        items: picks
+            .iter()
+            .filter_map(|&i| candidates.items.get(i))
+            .map(|r| Shown {
+                item: r.item.clone(),
+                title: title(&r.item),
+                score: r.score,
+                explanation: match &r.reason {
+                    Reason::BecauseYouHad { item, .. } => {
+                        format!("{} ({})", r.explanation(), title(item))
+                    }
+                    _ => r.explanation(),
+                },
+            })
+            .collect(),
+    };
+    writeln!(
+        out,
+        "{} products in the history; {}",
+        folded.items.len(),
+        if list.personalised {
+            "personalised by the shipped recommender (fold-in)"
+        } else {
+            "not personalised (no known product): popular products"
+        }
+    )?;
+    writeln!(
+        out,
+        "{:<4} {:<8} {:<36} {:>7}  why",
+        "#", "item", "name", "score"
+    )?;
+    for (rank, shown) in list.items.iter().enumerate() {
+        writeln!(
+            out,
+            "{:<4} {:<8} {:<36} {:>7.3}  {}",
+            rank + 1,
+            shown.item,
+            shown.title.chars().take(36).collect::<String>(),
+            shown.score,
+            shown.explanation
+        )?;
+    }
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&list)? + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// MMR over the candidates with their scores scaled to [0, 1]: the indices shown, in order.
+fn diversify(
+    candidates: &Recommendations,
+    args: &RecommendArgs,
+    similarity: impl Fn(&str, &str) -> f64,
+) -> Result<Vec<usize>> {
+    let scores: Vec<f64> = candidates.items.iter().map(|r| r.score).collect();
+    Ok(mmr(
+        &unit_scale(&scores),
+        args.k,
+        1.0 - args.diversity,
+        |a, b| match (candidates.items.get(a), candidates.items.get(b)) {
+            (Some(a), Some(b)) => similarity(&a.item, &b.item),
+            _ => 0.0,
+        },
+    )?)
+}
+
+/// Fits item-kNN on every purchase and prints the customer's list.
+fn for_customer(args: &RecommendArgs, user: &str, out: &mut impl Write) -> Result<()> {
     let retail = load(&RetailArgs {
         no_categories: true,
         ..args.retail.clone()
@@ -59,22 +208,15 @@ pub(crate) fn run(args: &RecommendArgs, out: &mut impl Write) -> Result<()> {
         }
     }
     let model = ItemKnn::fit(&data, ItemKnnConfig::default())?;
-    let candidates = model.recommend(&args.user, args.k * CANDIDATES_PER_SLOT, true)?;
-    let relevance: Vec<f64> = candidates.items.iter().map(|r| r.score).collect();
-    let picks = mmr(&relevance, args.k, 1.0 - args.diversity, |a, b| {
-        match (candidates.items.get(a), candidates.items.get(b)) {
-            (Some(a), Some(b)) => model.similarity(&a.item, &b.item),
-            _ => 0.0,
-        }
-    })?;
+    let candidates = model.recommend(user, args.k * CANDIDATES_PER_SLOT, true)?;
+    let picks = diversify(&candidates, args, |a, b| model.similarity(a, b))?;
 
     let bought = data
-        .user_index(&args.user)
+        .user_index(user)
         .map_or(0, |u| data.items_of(u).count());
     writeln!(
         out,
-        "shopper {}: {bought} products bought; {}",
-        args.user,
+        "shopper {user}: {bought} products bought; {}",
         if candidates.personalised() {
             "personalised by item-kNN"
         } else {

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use vitrine_core::events::{
     CleaningConfig, CleaningReport, Event, EventKind, OnlineRetailReport, clean, read_online_retail,
 };
-use vitrine_core::{DeviceKind, TaggerFile, open_device};
+use vitrine_core::{DeviceKind, TaggerFile, TextTagger, open_device};
 
 /// Where the events come from, shared by `vitrine profile` and `vitrine forecast`.
 #[derive(Debug, Clone, Args)]
@@ -99,18 +99,24 @@ impl Retail {
     }
 }
 
+/// Loads a shipped tagger file and the `tokenizer.json` beside it, on the CPU.
+pub(crate) fn load_tagger(path: &Path) -> Result<TextTagger> {
+    let bytes = std::fs::read(path).with_context(|| {
+        format!(
+            "cannot read {}; pass another --tagger, or --no-categories where offered",
+            path.display()
+        )
+    })?;
+    let tokenizer = std::fs::read(path.with_file_name("tokenizer.json"))
+        .with_context(|| format!("cannot read the tokenizer.json beside {}", path.display()))?;
+    let device = open_device(DeviceKind::Cpu)?;
+    Ok(TaggerFile::read(&bytes, &device)?.into_text_tagger(&tokenizer, &device)?)
+}
+
 /// Sets each item's category to the head word of the product type the tagger finds in its
 /// name ("WHITE HANGING HEART T-LIGHT HOLDER" becomes "holder").
 fn categorise(events: &mut [Event], tagger_path: &Path) -> Result<(usize, usize)> {
-    let bytes = std::fs::read(tagger_path).with_context(|| {
-        format!(
-            "cannot read {}; pass --no-categories",
-            tagger_path.display()
-        )
-    })?;
-    let tokenizer = std::fs::read(tagger_path.with_file_name("tokenizer.json"))?;
-    let device = open_device(DeviceKind::Cpu)?;
-    let tagger = TaggerFile::read(&bytes, &device)?.into_text_tagger(&tokenizer, &device)?;
+    let tagger = load_tagger(tagger_path)?;
 
     let mut names: BTreeMap<String, Option<String>> = BTreeMap::new();
     for event in events.iter() {

@@ -143,7 +143,12 @@ pub struct Popularity {
 impl Popularity {
     /// Counts the training users of every item.
     pub fn fit(train: &Interactions) -> Self {
-        let counts = train.item_user_counts();
+        Self::from_counts(train, &train.item_user_counts())
+    }
+
+    /// Ranks the items of `train` by given user counts, one per item in index order (a
+    /// missing count is 0): how a shipped model, which keeps no users, rebuilds its list.
+    pub fn from_counts(train: &Interactions, counts: &[u64]) -> Self {
         let mut ranked: Vec<(u32, u64)> = counts
             .iter()
             .enumerate()

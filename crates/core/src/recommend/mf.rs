@@ -19,7 +19,7 @@
 
 use std::cmp::Ordering;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::baselines::{
     Popularity, Reason, Recommendations, Recommended, Recommender, Source, check_k,
@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::random::SplitMix64;
 
 /// How a vector is fitted to a shopper's items ([`Factorization::fold_in`]).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FoldInConfig {
     /// Passes over the shopper's items.
     pub passes: usize,
@@ -136,6 +136,78 @@ impl Factorization {
             popularity: Popularity::fit(train),
             fold_in: FoldInConfig::default(),
         })
+    }
+
+    /// A model that knows items and no user: what ships to the browser, where every shopper
+    /// is folded in. `items` are the ids in index order, `users_per_item` the number of
+    /// training users of each, which ranks the popularity fallback.
+    ///
+    /// # Errors
+    ///
+    /// As [`Factorization::from_parts`], and [`Error::Input`] for an empty or repeated id.
+    pub fn items_only<S: AsRef<str>>(
+        name: &str,
+        items: &[S],
+        factors: usize,
+        item_factors: Vec<f32>,
+        bias: Vec<f32>,
+        users_per_item: &[u64],
+    ) -> Result<Self> {
+        let mut catalogue = Interactions::new();
+        for (n, id) in items.iter().enumerate() {
+            if catalogue.add_item(id.as_ref())? != n as u32 {
+                return Err(Error::Input(format!(
+                    "item `{}` is listed twice; give every item one row",
+                    id.as_ref()
+                )));
+            }
+        }
+        if users_per_item.len() != items.len() {
+            return Err(Error::Config(format!(
+                "{} popularity counts for {} items",
+                users_per_item.len(),
+                items.len()
+            )));
+        }
+        let mut model =
+            Self::from_parts(name, &catalogue, factors, Vec::new(), item_factors, bias)?;
+        model.popularity = Popularity::from_counts(&catalogue, users_per_item);
+        Ok(model)
+    }
+
+    /// The same model without its training users: item factors, biases and popularity only.
+    pub fn without_users(&self) -> Result<Self> {
+        let data = self.data();
+        Self::items_only(
+            &self.name,
+            data.item_ids(),
+            self.factors,
+            self.items.clone(),
+            self.bias.clone(),
+            &self.users_per_item(),
+        )
+        .map(|m| m.with_fold_in(self.fold_in))
+    }
+
+    /// The number of training users of each item, in index order.
+    pub fn users_per_item(&self) -> Vec<u64> {
+        let ranking: std::collections::HashMap<&str, u64> =
+            self.popularity.ranking().into_iter().collect();
+        self.data()
+            .item_ids()
+            .iter()
+            .map(|id| ranking.get(id.as_str()).copied().unwrap_or(0))
+            .collect()
+    }
+
+    /// The fold-in settings.
+    pub fn fold_in_config(&self) -> FoldInConfig {
+        self.fold_in
+    }
+
+    /// The model's name.
+    pub fn model_name(&self) -> &str {
+        &self.name
     }
 
     /// The same model with other fold-in settings.

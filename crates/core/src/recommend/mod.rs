@@ -9,6 +9,7 @@
 //! - [`baselines`]: the [`Recommender`] trait, [`Popularity`] and [`ItemKnn`].
 //! - [`mf`]: matrix factorisation scoring, fold-in of a new history and explanations, in plain
 //!   Rust; `bpr` (with the `train` feature) learns the factors in burn.
+//! - [`shipped`]: the recommender model file: item factors and the item table, no user.
 //! - [`rerank`]: MMR diversity re-ranking and popularity-bias measures.
 //! - [`mod@evaluate`]: runs a [`Recommender`] over a test split and reports ranking metrics.
 //!
@@ -23,6 +24,7 @@ pub mod evaluate;
 pub mod mf;
 pub mod movielens;
 pub mod rerank;
+pub mod shipped;
 pub mod split;
 
 pub use baselines::{
@@ -33,6 +35,7 @@ pub use bpr::{BprConfig, EpochReport, train_bpr};
 pub use dataset::{Cell, Interactions};
 pub use evaluate::{EvalConfig, EvalReport, MetricsAtK, evaluate};
 pub use mf::{Factorization, FoldIn, FoldInConfig, FoldedIn};
+pub use shipped::{CatalogueItem, ItemTag, ShippedRecommender};
 pub use split::{Split, SplitReport, stratified_split, temporal_split};
 
 pub use crate::random::SplitMix64;

@@ -11,8 +11,8 @@
 //!
 //! where the max over no pick is 0. Ties go to the earlier candidate. With `λ = 1` the result
 //! is the candidates sorted by relevance (stable); with `λ = 0` only dissimilarity counts after
-//! the first pick. Relevances and similarities are used as given: put them on comparable scales
-//! (e.g. relevance normalised to [0, 1], cosine similarity).
+//! the first pick. Relevances and similarities are used as given: put them on comparable scales,
+//! e.g. relevance through [`unit_scale`] and a cosine similarity.
 //!
 //! # Popularity bias ([`popularity_bias`])
 //!
@@ -105,6 +105,28 @@ where
         }
     }
     Ok(picked)
+}
+
+/// Min-max scaling to [0, 1]: the best score becomes 1 and the worst 0, so that a model's
+/// scores, whatever their range, weigh against a similarity in [`mmr`]. All-equal scores all
+/// become 1; non-finite scores are left for [`mmr`] to refuse.
+pub fn unit_scale(scores: &[f64]) -> Vec<f64> {
+    let finite = scores.iter().copied().filter(|s| s.is_finite());
+    let low = finite.clone().fold(f64::INFINITY, f64::min);
+    let high = finite.fold(f64::NEG_INFINITY, f64::max);
+    let span = high - low;
+    scores
+        .iter()
+        .map(|&s| {
+            if !s.is_finite() {
+                s
+            } else if span > 0.0 {
+                (s - low) / span
+            } else {
+                1.0
+            }
+        })
+        .collect()
 }
 
 /// Popularity-bias measures of a set of recommendation lists (see the [module docs](self)).
@@ -235,6 +257,16 @@ mod tests {
         // λ = 0: after A, the least similar to the picks: C (0.1), then D (max 0.8 vs B 0.9)
         // → B vs D: D max(0.2, 0.8) = 0.8 < B max(0.9, 0.2) = 0.9 → D, then B.
         assert_eq!(mmr(&REL, 4, 0.0, sim).unwrap(), vec![0, 2, 3, 1]);
+    }
+
+    #[test]
+    fn unit_scale_by_hand() {
+        assert_eq!(unit_scale(&[3.0, -1.0, 1.0]), [1.0, 0.0, 0.5]);
+        assert_eq!(unit_scale(&[2.0, 2.0]), [1.0, 1.0]);
+        assert!(unit_scale(&[]).is_empty());
+        let with_nan = unit_scale(&[f64::NAN, 4.0, 0.0]);
+        assert!(with_nan[0].is_nan());
+        assert_eq!(&with_nan[1..], [1.0, 0.0]);
     }
 
     #[test]
