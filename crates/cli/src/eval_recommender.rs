@@ -13,7 +13,8 @@ use vitrine_core::events::EventKind;
 use vitrine_core::recommend::movielens::{read_atomic_inter, to_interactions};
 use vitrine_core::recommend::{
     BprConfig, EvalConfig, EvalReport, Factorization, Interactions, ItemKnn, ItemKnnConfig,
-    Popularity, Recommender, Split, evaluate, stratified_split, temporal_split, train_bpr,
+    Popularity, Recommender, SasRec, SasRecConfig, Split, evaluate, stratified_split,
+    temporal_split, train_bpr, train_sasrec,
 };
 use vitrine_core::{DeviceKind, open_device};
 
@@ -59,6 +60,9 @@ pub(crate) struct EvalRecommenderArgs {
     #[command(flatten)]
     bpr: BprArgs,
 
+    #[command(flatten)]
+    sasrec: SasRecArgs,
+
     /// Also write the reports as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -94,6 +98,63 @@ pub(crate) struct BprArgs {
     /// The device BPR trains on: cpu, wgpu or cuda (with those build features).
     #[arg(long, default_value = "cpu")]
     device: DeviceKind,
+}
+
+/// Settings of the SASRec sequence model.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SasRecArgs {
+    /// SASRec's passes over the shoppers (0 leaves SASRec out).
+    #[arg(long, default_value_t = SasRecConfig::default().epochs)]
+    sasrec_epochs: usize,
+
+    /// Items SASRec reads per shopper, the most recent.
+    #[arg(long, default_value_t = SasRecConfig::default().max_len)]
+    sasrec_len: usize,
+
+    /// SASRec's width.
+    #[arg(long, default_value_t = SasRecConfig::default().d_model)]
+    sasrec_width: usize,
+
+    /// SASRec's encoder layers.
+    #[arg(long, default_value_t = SasRecConfig::default().n_layers)]
+    sasrec_layers: usize,
+
+    /// SASRec's dropout.
+    #[arg(long, default_value_t = SasRecConfig::default().dropout)]
+    sasrec_dropout: f64,
+
+    /// SASRec's learning rate.
+    #[arg(long, default_value_t = SasRecConfig::default().learning_rate)]
+    sasrec_rate: f64,
+}
+
+impl SasRecArgs {
+    /// Trains SASRec on `train` with a progress bar, or `None` when it has 0 epochs.
+    fn train(&self, train: &Interactions, device: DeviceKind) -> Result<Option<SasRec>> {
+        if self.sasrec_epochs == 0 {
+            return Ok(None);
+        }
+        let config = SasRecConfig {
+            epochs: self.sasrec_epochs,
+            max_len: self.sasrec_len,
+            d_model: self.sasrec_width,
+            n_layers: self.sasrec_layers,
+            dropout: self.sasrec_dropout,
+            learning_rate: self.sasrec_rate,
+            ..SasRecConfig::default()
+        };
+        let bar = ProgressBar::new(config.epochs as u64);
+        bar.set_style(ProgressStyle::with_template(
+            "SASRec {bar:40} {pos}/{len} epochs, {msg} [{elapsed} < {eta}]",
+        )?);
+        let device = open_device(device)?.autodiff();
+        let model = train_sasrec(train, &config, &device, |r| {
+            bar.set_message(format!("loss {:.4}", r.loss));
+            bar.inc(1);
+        })?;
+        bar.finish_and_clear();
+        Ok(Some(model))
+    }
 }
 
 impl BprArgs {
@@ -171,7 +232,18 @@ pub(crate) fn run(args: &EvalRecommenderArgs, out: &mut impl Write) -> Result<()
         started.elapsed().as_secs_f64()
     )?;
     let folded = bpr.folded_in();
-    let models: [&dyn Recommender; 4] = [&popularity, &knn, &bpr, &folded];
+    let started = std::time::Instant::now();
+    let sasrec = args.sasrec.train(&split.train, args.bpr.device)?;
+    let mut models: Vec<&dyn Recommender> = vec![&popularity, &knn, &bpr, &folded];
+    if let Some(sasrec) = &sasrec {
+        writeln!(
+            out,
+            "SASRec: {} epochs in {:.1} s",
+            args.sasrec.sasrec_epochs,
+            started.elapsed().as_secs_f64()
+        )?;
+        models.push(sasrec);
+    }
     let config = EvalConfig::default();
     let reports = models
         .iter()

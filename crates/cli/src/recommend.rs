@@ -8,11 +8,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use serde::Serialize;
 use vitrine_core::events::EventKind;
 use vitrine_core::recommend::rerank::{mmr, unit_scale};
 use vitrine_core::recommend::{
-    Interactions, ItemKnn, ItemKnnConfig, Reason, Recommendations, Recommender, ShippedRecommender,
+    CANDIDATES_PER_SLOT, Interactions, ItemKnn, ItemKnnConfig, Reason, Recommendations,
+    Recommender, ShippedRecommender,
 };
 
 use crate::retail::{RetailArgs, load};
@@ -51,28 +51,6 @@ pub(crate) struct RecommendArgs {
     retail: RetailArgs,
 }
 
-/// Candidates drawn from the model for each product shown, before re-ranking.
-const CANDIDATES_PER_SLOT: usize = 5;
-
-/// One shown product, as `--json` writes it.
-#[derive(Debug, Serialize)]
-struct Shown {
-    item: String,
-    title: String,
-    score: f64,
-    explanation: String,
-}
-
-/// A shown list, as `--json` writes it.
-#[derive(Debug, Serialize)]
-struct ShownList {
-    history: Vec<String>,
-    k: usize,
-    diversity: f64,
-    personalised: bool,
-    items: Vec<Shown>,
-}
-
 /// Prints the shopper's list, from item-kNN or the shipped model.
 pub(crate) fn run(args: &RecommendArgs, out: &mut impl Write) -> Result<()> {
     if !(0.0..=1.0).contains(&args.diversity) {
@@ -94,53 +72,18 @@ fn for_history(args: &RecommendArgs, out: &mut impl Write) -> Result<()> {
     })?;
     let shipped = ShippedRecommender::from_bytes(&bytes)
         .with_context(|| format!("cannot load {}", args.model.display()))?;
-    let model = &shipped.model;
-    let folded = model.fold_in(&args.history);
-    if !folded.unknown.is_empty() {
+    let list = shipped.suggest(&args.history, args.k, args.diversity)?;
+    if !list.unknown.is_empty() {
         writeln!(
             out,
             "not in the catalogue, left out: {}",
-            folded.unknown.join(", ")
+            list.unknown.join(", ")
         )?;
     }
-    let candidates = model.recommend_for_history(
-        "shopper",
-        &args.history,
-        args.k * CANDIDATES_PER_SLOT,
-        true,
-    )?;
-    let picks = diversify(&candidates, args, |a, b| model.similarity(a, b))?;
-    let title = |id: &str| {
-        shipped
-            .item(id)
-            .map(|i| i.title.clone())
-            .unwrap_or_default()
-    };
-    let list = ShownList {
-        history: args.history.clone(),
-        k: args.k,
-        diversity: args.diversity,
-        personalised: candidates.personalised(),
-        items: picks
-            .iter()
-            .filter_map(|&i| candidates.items.get(i))
-            .map(|r| Shown {
-                item: r.item.clone(),
-                title: title(&r.item),
-                score: r.score,
-                explanation: match &r.reason {
-                    Reason::BecauseYouHad { item, .. } => {
-                        format!("{} ({})", r.explanation(), title(item))
-                    }
-                    _ => r.explanation(),
-                },
-            })
-            .collect(),
-    };
     writeln!(
         out,
         "{} products in the history; {}",
-        folded.items.len(),
+        list.history.len() - list.unknown.len(),
         if list.personalised {
             "personalised by the shipped recommender (fold-in)"
         } else {

@@ -110,6 +110,12 @@ fn eval_recommender_scores_both_baselines_on_movielens() -> TestResult {
         "ml100k",
         "--movielens",
         inter_path.to_str().ok_or("path")?,
+        "--factors",
+        "2",
+        "--epochs",
+        "20",
+        "--sasrec-epochs",
+        "2",
         "--json",
         json.to_str().ok_or("path")?,
     ]);
@@ -126,8 +132,16 @@ fn eval_recommender_scores_both_baselines_on_movielens() -> TestResult {
         .iter()
         .filter_map(|r| r["model"].as_str())
         .collect();
-    assert_eq!(models.len(), 2);
-    assert!(models[0].starts_with("popularity"), "{models:?}");
+    assert_eq!(
+        models,
+        [
+            "popularity",
+            "item-kNN (M = 50)",
+            "BPR (d = 2)",
+            "BPR (d = 2) (fold-in)",
+            "SASRec (d = 64, 2 layers)"
+        ]
+    );
     for report in reports.as_array().ok_or("reports")? {
         for at in report["at"].as_array().ok_or("at")? {
             let ndcg = at["ndcg_binary"].as_f64().ok_or("ndcg")?;
@@ -146,6 +160,21 @@ fn eval_recommender_scores_both_baselines_on_movielens() -> TestResult {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cargo xtask setup"));
+
+    // REC-01: more factors than the 4 users is refused before training.
+    let out = vitrine(&[
+        "eval",
+        "recommender",
+        "--dataset",
+        "ml100k",
+        "--movielens",
+        inter_path.to_str().ok_or("path")?,
+        "--factors",
+        "8",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("use between 1 and 4 factors"), "{stderr}");
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
@@ -201,4 +230,44 @@ fn recommend_explains_each_product_and_flags_strangers() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("between 0 and 1"));
+}
+
+/// The shipped recommender folds in a history as `tests/fixtures/recommender/fold_in.json`
+/// records (made by `make_reference.sh` beside it; the browser test checks the same file).
+#[test]
+fn recommend_folds_a_history_into_the_shipped_model() -> TestResult {
+    let fixture: serde_json::Value = serde_json::from_slice(&std::fs::read(
+        root().join("tests/fixtures/recommender/fold_in.json"),
+    )?)?;
+    let dir = scratch("fold-in");
+    for case in fixture.as_array().ok_or("cases")? {
+        let history: Vec<&str> = case["history"]
+            .as_array()
+            .ok_or("history")?
+            .iter()
+            .filter_map(|h| h.as_str())
+            .collect();
+        let json = dir.join("list.json");
+        let (k, diversity) = (case["k"].to_string(), case["diversity"].to_string());
+        let out = vitrine(&[
+            "recommend",
+            "--history",
+            &history.join(","),
+            "--k",
+            &k,
+            "--diversity",
+            &diversity,
+            "--json",
+            json.to_str().ok_or("path")?,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let list: serde_json::Value = serde_json::from_slice(&std::fs::read(&json)?)?;
+        assert_eq!(list, *case, "history {history:?}");
+    }
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
 }

@@ -8,6 +8,7 @@
 use serde::Serialize;
 pub use vitrine_core::TaggedEntity;
 use vitrine_core::burn::prelude::Device;
+use vitrine_core::recommend::{ShippedRecommender, Suggestions};
 use vitrine_core::{DeviceKind, Encoder, TaggerFile, TextTagger, l2_norm, open_device};
 use wasm_bindgen::prelude::*;
 
@@ -250,5 +251,76 @@ impl ShopperTagger {
     /// Tags one text, for Rust callers.
     pub async fn tag_text(&self, text: &str) -> Result<Vec<TaggedEntity>, vitrine_core::Error> {
         self.tagger.tag_async(text).await
+    }
+}
+
+/// The shipped recommender in the browser: it keeps no shopper, and folds in each history as it
+/// comes, in plain Rust on the CPU (a few hundred thousand multiply-adds).
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct ShopperRecommender {
+    shipped: ShippedRecommender,
+}
+
+#[wasm_bindgen]
+impl ShopperRecommender {
+    /// Loads `recommender.safetensors`; a corrupted, truncated or foreign file is refused with
+    /// the reason.
+    pub fn load(model: Vec<u8>) -> Result<ShopperRecommender, JsError> {
+        Ok(Self::load_bytes(&model)?)
+    }
+
+    /// The number of products in the item table.
+    #[wasm_bindgen(js_name = itemCount)]
+    pub fn item_count(&self) -> usize {
+        self.shipped.catalogue.len()
+    }
+
+    /// One product of the item table, `{ id, title, price, tags: [{ kind, text }] }`, or
+    /// `undefined` for an unknown id.
+    pub fn item(&self, id: String) -> Result<JsValue, JsError> {
+        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+        match self.shipped.item(&id) {
+            Some(item) => Ok(item.serialize(&serializer)?),
+            None => Ok(JsValue::UNDEFINED),
+        }
+    }
+
+    /// The `k` products for a history of product ids, with diversity from 0 to 1:
+    /// `{ history, k, diversity, personalised, unknown, items: [{ item, title, score,
+    /// explanation }] }`. An empty or unknown history gives popular products, `personalised`
+    /// false.
+    pub fn recommend(
+        &self,
+        history: Vec<String>,
+        k: usize,
+        diversity: f64,
+    ) -> Result<JsValue, JsError> {
+        let list = self.suggest(&history, k, diversity)?;
+        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+        Ok(list.serialize(&serializer)?)
+    }
+}
+
+impl ShopperRecommender {
+    /// Loads the model, for Rust callers; see [`ShopperRecommender::load`].
+    pub fn load_bytes(model: &[u8]) -> Result<ShopperRecommender, vitrine_core::Error> {
+        let shipped = ShippedRecommender::from_bytes(model)?;
+        log::info!(
+            "recommender ready: {} products, {} factors",
+            shipped.catalogue.len(),
+            shipped.model.factors()
+        );
+        Ok(Self { shipped })
+    }
+
+    /// The list for a history, for Rust callers; see [`ShopperRecommender::recommend`].
+    pub fn suggest(
+        &self,
+        history: &[String],
+        k: usize,
+        diversity: f64,
+    ) -> Result<Suggestions, vitrine_core::Error> {
+        self.shipped.suggest(history, k, diversity)
     }
 }

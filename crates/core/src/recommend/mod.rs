@@ -9,6 +9,7 @@
 //! - [`baselines`]: the [`Recommender`] trait, [`Popularity`] and [`ItemKnn`].
 //! - [`mf`]: matrix factorisation scoring, fold-in of a new history and explanations, in plain
 //!   Rust; `bpr` (with the `train` feature) learns the factors in burn.
+//! - [`sasrec`]: a self-attention sequence model of the next item, in burn.
 //! - [`shipped`]: the recommender model file: item factors and the item table, no user.
 //! - [`rerank`]: MMR diversity re-ranking and popularity-bias measures.
 //! - [`mod@evaluate`]: runs a [`Recommender`] over a test split and reports ranking metrics.
@@ -24,6 +25,7 @@ pub mod evaluate;
 pub mod mf;
 pub mod movielens;
 pub mod rerank;
+pub mod sasrec;
 pub mod shipped;
 pub mod split;
 
@@ -35,7 +37,12 @@ pub use bpr::{BprConfig, EpochReport, train_bpr};
 pub use dataset::{Cell, Interactions};
 pub use evaluate::{EvalConfig, EvalReport, MetricsAtK, evaluate};
 pub use mf::{Factorization, FoldIn, FoldInConfig, FoldedIn};
-pub use shipped::{CatalogueItem, ItemTag, ShippedRecommender};
+pub use sasrec::{SasRec, SasRecConfig};
+#[cfg(feature = "train")]
+pub use sasrec::{SasRecEpoch, train_sasrec};
+pub use shipped::{
+    CANDIDATES_PER_SLOT, CatalogueItem, ItemTag, ShippedRecommender, Suggestion, Suggestions,
+};
 pub use split::{Split, SplitReport, stratified_split, temporal_split};
 
 pub use crate::random::SplitMix64;

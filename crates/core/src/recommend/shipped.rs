@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::baselines::Reason;
 use super::mf::{Factorization, FoldInConfig};
+use super::rerank::{mmr, unit_scale};
 use crate::error::{Error, Result};
 use crate::model_file::{Storage, StoredTensor, open, seal};
 
@@ -41,6 +43,40 @@ pub struct CatalogueItem {
     pub price: Option<f64>,
     /// Tags of the title.
     pub tags: Vec<ItemTag>,
+}
+
+/// Candidates drawn from the model per product shown, before diversity re-ranking.
+pub const CANDIDATES_PER_SLOT: usize = 5;
+
+/// One recommended product as a shopper sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    /// The item id.
+    pub item: String,
+    /// Its title.
+    pub title: String,
+    /// The model's score (higher is better; popular items carry their number of buyers).
+    pub score: f64,
+    /// Why it is there, naming the shopper's product by id and title.
+    pub explanation: String,
+}
+
+/// A list for one history ([`ShippedRecommender::suggest`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestions {
+    /// The history asked about.
+    pub history: Vec<String>,
+    /// The length asked for.
+    pub k: usize,
+    /// The diversity asked for.
+    pub diversity: f64,
+    /// Whether the list comes from the history (false: popular products, as no product of
+    /// the history is known).
+    pub personalised: bool,
+    /// Ids of the history that the model does not know, left out.
+    pub unknown: Vec<String>,
+    /// The products, in the order to show them.
+    pub items: Vec<Suggestion>,
 }
 
 /// A recommender read from, or about to be written to, a model file.
@@ -110,6 +146,66 @@ impl ShippedRecommender {
     pub fn item(&self, id: &str) -> Option<&CatalogueItem> {
         let i = self.model.data().item_index(id)?;
         self.catalogue.get(i as usize)
+    }
+
+    /// The `k` products to show a shopper with this history, folded in, leaving out what they
+    /// had. `diversity` from 0 (the model's order) to 1 (as unlike each other as possible) is
+    /// the weight of MMR re-ranking over [`CANDIDATES_PER_SLOT`] candidates per slot, with the
+    /// scores scaled to [0, 1] and the cosine of item factors as similarity.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when `k` is 0 or `diversity` is not in [0, 1].
+    pub fn suggest<S: AsRef<str>>(
+        &self,
+        history: &[S],
+        k: usize,
+        diversity: f64,
+    ) -> Result<Suggestions> {
+        if !(0.0..=1.0).contains(&diversity) {
+            return Err(Error::Config(format!(
+                "diversity {diversity} must lie between 0 and 1"
+            )));
+        }
+        let model = &self.model;
+        let unknown = model.fold_in(history).unknown;
+        let candidates = model.recommend_for_history(
+            "shopper",
+            history,
+            k.saturating_mul(CANDIDATES_PER_SLOT),
+            true,
+        )?;
+        let scores: Vec<f64> = candidates.items.iter().map(|r| r.score).collect();
+        let picks = mmr(&unit_scale(&scores), k, 1.0 - diversity, |a, b| {
+            match (candidates.items.get(a), candidates.items.get(b)) {
+                (Some(a), Some(b)) => model.similarity(&a.item, &b.item),
+                _ => 0.0,
+            }
+        })?;
+        let title = |id: &str| self.item(id).map(|i| i.title.clone()).unwrap_or_default();
+        let items = picks
+            .iter()
+            .filter_map(|&i| candidates.items.get(i))
+            .map(|r| Suggestion {
+                item: r.item.clone(),
+                title: title(&r.item),
+                score: r.score,
+                explanation: match &r.reason {
+                    Reason::BecauseYouHad { item, .. } => {
+                        format!("{} ({})", r.explanation(), title(item))
+                    }
+                    _ => r.explanation(),
+                },
+            })
+            .collect();
+        Ok(Suggestions {
+            history: history.iter().map(|h| h.as_ref().to_owned()).collect(),
+            k,
+            diversity,
+            personalised: candidates.personalised(),
+            unknown,
+            items,
+        })
     }
 
     /// The model file, with the item factors stored as `storage` says and `extra` metadata.
@@ -246,6 +342,18 @@ mod tests {
         let list = read.model.recommend_for_history("a", &["x1"], 1, true)?;
         assert_eq!(list.source, Source::Personalised);
         assert_eq!(list.item_ids(), ["x2"]);
+
+        let shown = read.suggest(&["x1", "gone"], 2, 0.0)?;
+        assert!(shown.personalised);
+        assert_eq!(shown.unknown, ["gone"]);
+        let ids: Vec<&str> = shown.items.iter().map(|s| s.item.as_str()).collect();
+        assert_eq!(ids, ["x2", "y1"]);
+        assert_eq!(
+            shown.items[0].explanation,
+            "because you bought x1 (Item x1 ✨)"
+        );
+        assert!(read.suggest(&["x1"], 2, 1.5).is_err());
+        assert!(read.suggest(&["x1"], 0, 0.0).is_err());
 
         // float16 keeps the ranking and halves the factors.
         let small = shipped.to_bytes(Storage::F16, BTreeMap::new())?;
