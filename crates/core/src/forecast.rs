@@ -22,12 +22,18 @@
 //! `s²` the mean squared one-step error. Lower bounds are clamped at 0.
 //!
 //! [`expect_user`] gives a shopper's expected purchases and spend over a horizon from a rate
-//! model shrunk toward the population; [`forecast_weekly`] forecasts each category with both
-//! models; [`evaluate_holdout`] compares them by [`mae`] on the last part of a series.
+//! model shrunk toward the population; [`expect_user_bgnbd`] does so from the BG/NBD model of
+//! repeat buying ([`BgNbd`]), which also weighs how recently the shopper bought;
+//! [`forecast_weekly`] forecasts each category with both series models; [`evaluate_holdout`]
+//! compares them by [`mae`] on the last part of a series.
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+
+mod bgnbd;
+
+pub use bgnbd::{BgNbd, BgNbdFit, RepeatSummary, expect_user_bgnbd};
 
 /// A forecast over a horizon, with prediction intervals; all values are at least 0.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -550,13 +556,8 @@ pub fn expect_user(
     prior.check()?;
     history.check(window)?;
     let n = history.amounts.len() as f64;
-    let total: f64 = history.amounts.iter().sum();
     let rate_per_day = (n + prior.prior_days * prior.rate_per_day) / (w + prior.prior_days);
-    let mean_spend = if n + prior.prior_purchases > 0.0 {
-        (total + prior.prior_purchases * prior.mean_spend) / (n + prior.prior_purchases)
-    } else {
-        prior.mean_spend
-    };
+    let mean_spend = shrunk_mean_spend(history, prior);
     let purchases = rate_per_day * horizon_days;
     Ok(UserExpectation {
         rate_per_day,
@@ -564,6 +565,17 @@ pub fn expect_user(
         purchases,
         spend: purchases * mean_spend,
     })
+}
+
+/// `(S + P m) / (n + P)` for `n` purchases totalling `S`, or `m` when `n + P` is 0.
+fn shrunk_mean_spend(history: &UserHistory, prior: &PopulationPrior) -> f64 {
+    let n = history.amounts.len() as f64;
+    let total: f64 = history.amounts.iter().sum();
+    if n + prior.prior_purchases > 0.0 {
+        (total + prior.prior_purchases * prior.mean_spend) / (n + prior.prior_purchases)
+    } else {
+        prior.mean_spend
+    }
 }
 
 /// The `p` quantile of Student's t distribution with `df` degrees of freedom.

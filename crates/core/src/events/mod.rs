@@ -6,6 +6,8 @@
 //! - [`amount`]: [`Currency`] codes and [`parse_amount`], locale-formatted text to integer minor
 //!   units, never through floating point.
 //! - [`online_retail`]: [`read_online_retail`], the UCI Online Retail CSV as events.
+//! - [`cdnow`]: [`read_cdnow`], the CDNOW purchase log (lifetimes' `CDNOW_master.txt`), and
+//!   [`purchase_days`], each customer's purchases counted by day.
 //! - [`features`]: [`shopper_features`], each shopper's recency, frequency, spend, basket,
 //!   category mix and shopping hours, for profiles.
 //! - [`cleaning`]: duplicates, refunds, outlier caps, time buckets, z-scores, the
@@ -52,12 +54,14 @@
 //! letters)`.
 
 pub mod amount;
+pub mod cdnow;
 pub mod cleaning;
 pub mod event;
 pub mod features;
 pub mod online_retail;
 
 pub use amount::{Amount, Currency, NumberFormat, minor_digits, parse_amount, parse_amount_in};
+pub use cdnow::{CdnowPurchase, CustomerDays, parse_cdnow, purchase_days, read_cdnow};
 pub use cleaning::{
     CleaningConfig, CleaningReport, Interaction, InteractionReport, Interactions, Split,
     TimeBucket, Weights, bucket, check_disjoint, clean, interactions, remove_duplicates,
