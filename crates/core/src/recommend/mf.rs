@@ -26,6 +26,7 @@ use super::baselines::{
 };
 use super::dataset::Interactions;
 use crate::error::{Error, Result};
+use crate::events::{Event, EventKind};
 use crate::random::SplitMix64;
 
 /// How a vector is fitted to a shopper's items ([`Factorization::fold_in`]).
@@ -268,17 +269,34 @@ impl Factorization {
     /// Fits a user vector to a history of item ids without retraining (see the
     /// [module docs](self)). Unknown ids are reported and left out; repeats count once.
     pub fn fold_in<S: AsRef<str>>(&self, history: &[S]) -> FoldIn {
+        self.fold_in_weighted(&once_each(history))
+    }
+
+    /// [`Factorization::fold_in`] with a weight per entry: an item's weights add up, and its
+    /// gradient steps are scaled by the sum, so an item with weight 2 pulls the vector as
+    /// hard as two. [`signal_weight`] gives the weights of shopper events. Entries with a
+    /// weight that is not positive and finite are left out.
+    pub fn fold_in_weighted<S: AsRef<str>>(&self, history: &[(S, f32)]) -> FoldIn {
         let data = self.data();
         let mut items: Vec<u32> = Vec::new();
+        let mut weights: Vec<f32> = Vec::new();
         let mut unknown: Vec<String> = Vec::new();
-        for id in history {
+        for (id, weight) in history {
+            if !(weight.is_finite() && *weight > 0.0) {
+                continue;
+            }
             match data.item_index(id.as_ref()) {
-                Some(i) if !items.contains(&i) => items.push(i),
-                Some(_) => {}
+                Some(i) => match items.iter().position(|&x| x == i) {
+                    Some(at) => weights[at] += weight,
+                    None => {
+                        items.push(i);
+                        weights.push(*weight);
+                    }
+                },
                 None => unknown.push(id.as_ref().to_owned()),
             }
         }
-        let vector = self.fit_vector(&items);
+        let vector = self.fit_vector(&items, &weights);
         FoldIn {
             vector,
             items,
@@ -286,7 +304,7 @@ impl Factorization {
         }
     }
 
-    fn fit_vector(&self, items: &[u32]) -> Vec<f32> {
+    fn fit_vector(&self, items: &[u32], weights: &[f32]) -> Vec<f32> {
         let config = self.fold_in;
         let mut u = vec![0.0f32; self.factors];
         let n_items = self.data().n_items();
@@ -298,11 +316,15 @@ impl Factorization {
             owned[i as usize] = true;
         }
         let mut rng = SplitMix64::new(config.seed);
-        let mut order: Vec<u32> = items.to_vec();
+        let mut order: Vec<(u32, f32)> = items
+            .iter()
+            .zip(weights.iter().chain(std::iter::repeat(&1.0)))
+            .map(|(&i, &w)| (i, w))
+            .collect();
         let mut step = vec![0.0f32; self.factors];
         for _ in 0..config.passes {
             rng.shuffle(&mut order);
-            for &i in &order {
+            for &(i, weight) in &order {
                 for _ in 0..config.negatives {
                     let j = loop {
                         let j = rng.below(n_items);
@@ -315,7 +337,7 @@ impl Factorization {
                     let bj = self.bias.get(j as usize).copied().unwrap_or(0.0);
                     let x = dot(&u, vi) - dot(&u, vj) + bi - bj;
                     // d/du of ln σ(x) is σ(-x) · (vi - vj).
-                    let g = sigmoid(-x);
+                    let g = weight * sigmoid(-x);
                     for (s, (a, b)) in step.iter_mut().zip(vi.iter().zip(vj)) {
                         *s = g * (a - b);
                     }
@@ -342,7 +364,23 @@ impl Factorization {
         k: usize,
         exclude_seen: bool,
     ) -> Result<Recommendations> {
-        let folded = self.fold_in(history);
+        self.recommend_for_weighted_history(user, &once_each(history), k, exclude_seen)
+    }
+
+    /// [`Factorization::recommend_for_history`] with a weight per entry, as
+    /// [`Factorization::fold_in_weighted`] takes them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when `k` is 0.
+    pub fn recommend_for_weighted_history<S: AsRef<str>>(
+        &self,
+        user: &str,
+        history: &[(S, f32)],
+        k: usize,
+        exclude_seen: bool,
+    ) -> Result<Recommendations> {
+        let folded = self.fold_in_weighted(history);
         if folded.items.is_empty() {
             return self.popular(user, &[], k, exclude_seen);
         }
@@ -469,9 +507,60 @@ impl Recommender for FoldedIn<'_> {
         if history.is_empty() {
             return self.0.popular(user, &history, k, exclude_seen);
         }
-        let vector = self.0.fit_vector(&history);
+        let vector = self.0.fit_vector(&history, &[]);
         self.0.rank(user, &vector, &history, k, exclude_seen)
     }
+}
+
+/// What a purchase weighs in fold-in; the other signals are relative to it.
+pub const PURCHASE_WEIGHT: f32 = 1.0;
+
+/// The social boost: sharing an item or giving it as a gift weighs twice a purchase. A shopper
+/// who passes an item on to someone vouches for it more than one who only bought it, and a
+/// gift is bought with someone's taste in mind, which the shopper often shares.
+pub const SOCIAL_WEIGHT: f32 = 2.0;
+
+/// How much an event says about a shopper's taste, for [`Factorization::fold_in_weighted`]:
+/// the item ids it names and their weight. Views weigh 0.25, selecting an item from a list
+/// 0.25, adding to the cart 0.5, checkout 0.5, a purchase [`PURCHASE_WEIGHT`], a review
+/// `stars / 5` of a purchase, a share or a gift [`SOCIAL_WEIGHT`]. Removing from the cart, refunds, searches and payments say nothing of
+/// an item's appeal here and give `None`: refunds are netted out of purchases by cleaning.
+pub fn signal_weight(kind: &EventKind) -> Option<(Vec<&str>, f32)> {
+    fn items(lines: &[crate::events::Item]) -> Vec<&str> {
+        lines.iter().map(|i| i.item_id.as_str()).collect()
+    }
+    match kind {
+        EventKind::ViewItem(p) | EventKind::SelectItem(p) => Some((items(&p.items), 0.25)),
+        EventKind::AddToCart(p) | EventKind::BeginCheckout(p) => Some((items(&p.items), 0.5)),
+        EventKind::Purchase(p) => Some((items(&p.items), PURCHASE_WEIGHT)),
+        EventKind::Share(p) => Some((vec![p.item_id.as_str()], SOCIAL_WEIGHT)),
+        EventKind::Gift(p) => Some((vec![p.item_id.as_str()], SOCIAL_WEIGHT)),
+        EventKind::Review(p) => Some((
+            vec![p.item_id.as_str()],
+            PURCHASE_WEIGHT * f32::from(p.rating.stars()) / 5.0,
+        )),
+        _ => None,
+    }
+}
+
+/// A weighted history from a shopper's events, in order ([`signal_weight`]).
+pub fn weighted_history(events: &[Event]) -> Vec<(&str, f32)> {
+    events
+        .iter()
+        .filter_map(|e| signal_weight(&e.kind))
+        .flat_map(|(ids, w)| ids.into_iter().map(move |id| (id, w)))
+        .collect()
+}
+
+/// Each id with weight 1, repeats left out.
+fn once_each<S: AsRef<str>>(history: &[S]) -> Vec<(&str, f32)> {
+    let mut seen = std::collections::HashSet::new();
+    history
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|id| seen.insert(*id))
+        .map(|id| (id, 1.0))
+        .collect()
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -571,6 +660,52 @@ mod tests {
         let folded = model.folded_in();
         assert_eq!(folded.recommend("b1", 1, true)?.item_ids(), ["y3"]);
         assert_eq!(folded.name(), "mf (fold-in)");
+        Ok(())
+    }
+
+    #[test]
+    fn shares_and_gifts_weigh_more_than_a_purchase() -> Result<()> {
+        let model = two_tastes()?;
+        // One purchase on each side: the x side wins on its bias-free tie-break of ids...
+        let even = model.fold_in(&["x1", "y1"]);
+        // ...while a share of y1 tilts the vector toward the y side.
+        let shared = model.fold_in_weighted(&[("x1", PURCHASE_WEIGHT), ("y1", SOCIAL_WEIGHT)]);
+        let lean = |v: &[f32]| v[1] - v[0];
+        assert!(
+            lean(&shared.vector) > lean(&even.vector) + 0.1,
+            "{even:?} {shared:?}"
+        );
+        let list = model.recommend_for_weighted_history(
+            "s",
+            &[("x1", PURCHASE_WEIGHT), ("y1", SOCIAL_WEIGHT)],
+            1,
+            true,
+        )?;
+        assert_eq!(list.item_ids(), ["y2"]);
+        // Weights add up over repeats; non-positive weights are left out.
+        let twice = model.fold_in_weighted(&[("y1", 1.0), ("y1", 1.0), ("x1", 0.0)]);
+        assert_eq!(twice.items, [3]);
+        assert_eq!(twice.vector, model.fold_in_weighted(&[("y1", 2.0)]).vector);
+        Ok(())
+    }
+
+    #[test]
+    fn events_map_to_weighted_histories() -> Result<()> {
+        let text = include_str!("../events/testdata/events_sample.jsonl");
+        let events = crate::events::read_json_lines_strict("events_sample.jsonl", text)?;
+        assert_eq!(
+            weighted_history(&events),
+            [
+                ("sku1", 0.25),          // view_item
+                ("sku2", 0.25),          // select_item
+                ("sku1", 0.5),           // add_to_cart; the search says nothing
+                ("sku1", 0.5),           // begin_checkout; remove_from_cart says nothing
+                ("sku1", 1.0),           // purchase; payment and refund say nothing
+                ("sku2", SOCIAL_WEIGHT), // share
+                ("sku3", SOCIAL_WEIGHT), // gift
+                ("sku1", 0.8),           // review, 4 stars
+            ]
+        );
         Ok(())
     }
 

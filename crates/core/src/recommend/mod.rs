@@ -36,7 +36,10 @@ pub use baselines::{
 pub use bpr::{BprConfig, EpochReport, train_bpr};
 pub use dataset::{Cell, Interactions};
 pub use evaluate::{EvalConfig, EvalReport, MetricsAtK, evaluate};
-pub use mf::{Factorization, FoldIn, FoldInConfig, FoldedIn};
+pub use mf::{
+    Factorization, FoldIn, FoldInConfig, FoldedIn, PURCHASE_WEIGHT, SOCIAL_WEIGHT, signal_weight,
+    weighted_history,
+};
 pub use sasrec::{SasRec, SasRecConfig};
 #[cfg(feature = "train")]
 pub use sasrec::{SasRecEpoch, train_sasrec};

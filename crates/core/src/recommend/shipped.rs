@@ -162,14 +162,37 @@ impl ShippedRecommender {
         k: usize,
         diversity: f64,
     ) -> Result<Suggestions> {
+        let mut seen = std::collections::HashSet::new();
+        let weighted: Vec<(&str, f32)> = history
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|id| seen.insert(*id))
+            .map(|id| (id, 1.0))
+            .collect();
+        self.suggest_weighted(&weighted, k, diversity)
+    }
+
+    /// [`ShippedRecommender::suggest`] for a weighted history, such as
+    /// [`super::weighted_history`] makes from a shopper's events: shares and gifts weigh
+    /// more than purchases, views less.
+    ///
+    /// # Errors
+    ///
+    /// As [`ShippedRecommender::suggest`].
+    pub fn suggest_weighted<S: AsRef<str>>(
+        &self,
+        history: &[(S, f32)],
+        k: usize,
+        diversity: f64,
+    ) -> Result<Suggestions> {
         if !(0.0..=1.0).contains(&diversity) {
             return Err(Error::Config(format!(
                 "diversity {diversity} must lie between 0 and 1"
             )));
         }
         let model = &self.model;
-        let unknown = model.fold_in(history).unknown;
-        let candidates = model.recommend_for_history(
+        let unknown = model.fold_in_weighted(history).unknown;
+        let candidates = model.recommend_for_weighted_history(
             "shopper",
             history,
             k.saturating_mul(CANDIDATES_PER_SLOT),
@@ -199,7 +222,7 @@ impl ShippedRecommender {
             })
             .collect();
         Ok(Suggestions {
-            history: history.iter().map(|h| h.as_ref().to_owned()).collect(),
+            history: history.iter().map(|(h, _)| h.as_ref().to_owned()).collect(),
             k,
             diversity,
             personalised: candidates.personalised(),
