@@ -201,6 +201,43 @@ impl Factorization {
             .collect()
     }
 
+    /// Adds an item the training never saw, with a vector and bias chosen elsewhere (such as
+    /// [`super::ShippedRecommender::add_item`] does from tags); it has no training user.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Input`] when the id is empty or known already, or a value is not finite;
+    /// [`Error::Config`] when the vector has the wrong length.
+    pub fn add_item(&mut self, id: &str, vector: &[f32], bias: f32) -> Result<u32> {
+        if vector.len() != self.factors {
+            return Err(Error::Config(format!(
+                "a vector of {} values for a model of {} factors",
+                vector.len(),
+                self.factors
+            )));
+        }
+        if !(bias.is_finite() && vector.iter().all(|v| v.is_finite())) {
+            return Err(Error::Input(format!(
+                "the vector of item `{id}` is not finite"
+            )));
+        }
+        if self.data().item_index(id).is_some() {
+            return Err(Error::Input(format!("item `{id}` is known already")));
+        }
+        let counts = self.users_per_item();
+        let mut data = self.data().clone();
+        let index = data.add_item(id)?;
+        self.items.extend_from_slice(vector);
+        self.bias.push(bias);
+        self.popularity = Popularity::from_counts(&data, &counts);
+        Ok(index)
+    }
+
+    /// The factor vector of an item.
+    pub fn item_vector(&self, id: &str) -> Option<&[f32]> {
+        self.data().item_index(id).map(|i| self.item(i))
+    }
+
     /// The fold-in settings.
     pub fn fold_in_config(&self) -> FoldInConfig {
         self.fold_in

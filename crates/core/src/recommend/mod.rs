@@ -44,7 +44,8 @@ pub use sasrec::{SasRec, SasRecConfig};
 #[cfg(feature = "train")]
 pub use sasrec::{SasRecEpoch, train_sasrec};
 pub use shipped::{
-    CANDIDATES_PER_SLOT, CatalogueItem, ItemTag, ShippedRecommender, Suggestion, Suggestions,
+    CANDIDATES_PER_SLOT, COLD_START_NEIGHBOURS, CatalogueItem, ItemTag, Placement,
+    ShippedRecommender, Suggestion, Suggestions, tag_overlap,
 };
 pub use split::{Split, SplitReport, stratified_split, temporal_split};
 

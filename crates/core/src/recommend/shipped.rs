@@ -32,6 +32,43 @@ pub struct ItemTag {
     pub text: String,
 }
 
+/// Items a new item is placed by ([`ShippedRecommender::add_item`]).
+pub const COLD_START_NEIGHBOURS: usize = 10;
+
+/// How much two items' tags say they are alike (see [`ShippedRecommender::add_item`]).
+pub fn tag_overlap(a: &[ItemTag], b: &[ItemTag]) -> f32 {
+    let head = |tags: &[ItemTag]| -> Option<String> {
+        tags.iter()
+            .rev()
+            .find(|t| t.kind == "core_product_type")
+            .and_then(|t| t.text.split_whitespace().last())
+            .map(str::to_lowercase)
+    };
+    let mut weight = match (head(a), head(b)) {
+        (Some(x), Some(y)) if x == y => 3.0,
+        _ => 0.0,
+    };
+    for tag in a.iter().filter(|t| t.kind != "core_product_type") {
+        if b.iter()
+            .any(|o| o.kind == tag.kind && o.text.eq_ignore_ascii_case(&tag.text))
+        {
+            weight += 1.0;
+        }
+    }
+    weight
+}
+
+/// A vector and bias for an item from its tags ([`ShippedRecommender::place`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    /// The item's vector.
+    pub vector: Vec<f32>,
+    /// Its bias.
+    pub bias: f32,
+    /// The items it was placed by, heaviest first; empty when no item shares a tag.
+    pub neighbours: Vec<String>,
+}
+
 /// One row of the item table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CatalogueItem {
@@ -231,6 +268,83 @@ impl ShippedRecommender {
         })
     }
 
+    /// Places a new item among the others through the tags of its title (cold start) and adds
+    /// it to the item table.
+    ///
+    /// Each known item gets a weight: 3 when its product type names the same thing (the same
+    /// last word of the `core_product_type` tag, "holder" for "t-light holder"), plus 1 per
+    /// other tag of the same kind and text (colour, material, theme and the rest). The new
+    /// item's vector and bias are the weighted mean of those of the [`COLD_START_NEIGHBOURS`]
+    /// heaviest items. An item that shares no tag gets the mean vector of the catalogue and
+    /// its lowest bias, so it sits behind every item the model knows until shoppers touch it.
+    /// Returns the ids of the items it was placed by, heaviest first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Input`] when the id is empty or known already.
+    pub fn add_item(&mut self, item: CatalogueItem) -> Result<Vec<String>> {
+        let placement = self.place(&item.tags, None);
+        self.model
+            .add_item(&item.id, &placement.vector, placement.bias)?;
+        self.catalogue.push(item);
+        Ok(placement.neighbours)
+    }
+
+    /// Where [`ShippedRecommender::add_item`] would put an item with these tags, leaving out
+    /// the catalogue row `skip` (to check the placement of a known item against its trained
+    /// vector).
+    pub fn place(&self, tags: &[ItemTag], skip: Option<usize>) -> Placement {
+        let model = &self.model;
+        let d = model.factors();
+        let mut weighted: Vec<(f32, usize)> = self
+            .catalogue
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| Some(*n) != skip)
+            .map(|(n, other)| (tag_overlap(tags, &other.tags), n))
+            .filter(|(w, _)| *w > 0.0)
+            .collect();
+        weighted.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        weighted.truncate(COLD_START_NEIGHBOURS);
+
+        let factors = model.item_factors();
+        let biases = model.item_biases();
+        let row = |n: usize| factors.get(n * d..(n + 1) * d).unwrap_or(&[]);
+        let mut vector = vec![0.0f32; d];
+        let bias = if weighted.is_empty() {
+            let n = biases.len().max(1) as f32;
+            for r in 0..biases.len() {
+                for (v, x) in vector.iter_mut().zip(row(r)) {
+                    *v += x / n;
+                }
+            }
+            biases
+                .iter()
+                .copied()
+                .fold(f32::INFINITY, f32::min)
+                .min(0.0)
+        } else {
+            let total: f32 = weighted.iter().map(|(w, _)| w).sum();
+            let mut b = 0.0;
+            for &(w, n) in &weighted {
+                for (v, x) in vector.iter_mut().zip(row(n)) {
+                    *v += w * x / total;
+                }
+                b += w * biases.get(n).copied().unwrap_or(0.0) / total;
+            }
+            b
+        };
+        let neighbours = weighted
+            .iter()
+            .filter_map(|&(_, n)| self.catalogue.get(n).map(|c| c.id.clone()))
+            .collect();
+        Placement {
+            vector,
+            bias,
+            neighbours,
+        }
+    }
+
     /// The model file, with the item factors stored as `storage` says and `extra` metadata.
     pub fn to_bytes(&self, storage: Storage, extra: BTreeMap<String, String>) -> Result<Vec<u8>> {
         let model = &self.model;
@@ -384,6 +498,67 @@ mod tests {
         let read = ShippedRecommender::from_bytes(&small)?;
         let list = read.model.recommend_for_history("a", &["x1"], 1, true)?;
         assert_eq!(list.item_ids(), ["x2"]);
+        Ok(())
+    }
+
+    fn tagged(id: &str, tags: &[(&str, &str)]) -> CatalogueItem {
+        CatalogueItem {
+            id: id.to_owned(),
+            title: id.to_owned(),
+            price: None,
+            tags: tags
+                .iter()
+                .map(|(kind, text)| ItemTag {
+                    kind: (*kind).to_owned(),
+                    text: (*text).to_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn new_items_are_placed_by_their_tags() -> Result<()> {
+        let mut shipped = ShippedRecommender::new(&model()?, table(), "GBP")?;
+        // Give the catalogue tags: x1 a red lantern, x2 a red t-light holder, y1 a blue holder.
+        shipped.catalogue[0].tags =
+            tagged("", &[("core_product_type", "lantern"), ("color", "red")]).tags;
+        shipped.catalogue[1].tags = tagged(
+            "",
+            &[("core_product_type", "t-light holder"), ("color", "red")],
+        )
+        .tags;
+        shipped.catalogue[2].tags =
+            tagged("", &[("core_product_type", "holder"), ("color", "blue")]).tags;
+
+        // A blue candle holder: y1 weighs 3 + 1 = 4 and x2 3.
+        let by = shipped.add_item(tagged(
+            "new",
+            &[("core_product_type", "candle holder"), ("color", "Blue")],
+        ))?;
+        assert_eq!(by, ["y1", "x2"]);
+        let v = shipped
+            .model
+            .item_vector("new")
+            .ok_or_else(|| Error::Input("not placed".into()))?;
+        // (4 · (0, 1) + 3 · (0.9, 0.2)) / 7
+        assert!(
+            (v[0] - 2.7 / 7.0).abs() < 1e-6 && (v[1] - 4.6 / 7.0).abs() < 1e-6,
+            "{v:?}"
+        );
+        assert!((shipped.model.item_biases()[3] - (4.0 * 0.2 + 3.0 * 0.1) / 7.0).abs() < 1e-6);
+        assert_eq!(shipped.item("new").map(|i| i.id.as_str()), Some("new"));
+        // A shopper of y1 now meets it first.
+        let list = shipped.suggest(&["y1"], 1, 0.0)?;
+        assert_eq!(list.items[0].item, "new");
+
+        // Nothing in common: the catalogue's mean vector and its lowest bias.
+        assert!(
+            shipped
+                .add_item(tagged("odd", &[("color", "green")]))?
+                .is_empty()
+        );
+        assert_eq!(shipped.model.item_biases()[4], 0.0);
+        assert!(shipped.add_item(tagged("new", &[])).is_err());
         Ok(())
     }
 
