@@ -287,14 +287,26 @@ fn retail_split(args: &EvalRecommenderArgs) -> Result<Split> {
 fn table(reports: &[EvalReport], out: &mut impl Write) -> Result<()> {
     writeln!(
         out,
-        "\n{:<24} {:>4} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "model", "K", "precision", "recall", "NDCG", "NDCG bin", "HR", "MRR", "coverage", "novelty"
+        "\n{:<26} {:>4} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "model",
+        "K",
+        "precision",
+        "recall",
+        "NDCG",
+        "NDCG bin",
+        "HR",
+        "MRR",
+        "coverage",
+        "novelty",
+        "ARP",
+        "APLT"
     )?;
     for report in reports {
         for m in &report.at {
             writeln!(
                 out,
-                "{:<24} {:>4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.2}",
+                "{:<26} {:>4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.2} \
+                 {:>9.1} {:>9.4}",
                 report.model,
                 m.k,
                 m.precision,
@@ -304,14 +316,18 @@ fn table(reports: &[EvalReport], out: &mut impl Write) -> Result<()> {
                 m.hit_rate,
                 m.mrr,
                 m.coverage,
-                m.novelty
+                m.novelty,
+                m.arp,
+                m.aplt
             )?;
         }
     }
     writeln!(
         out,
         "\nNDCG is graded by interaction weight (linear gain), NDCG bin counts every test item as \
-         1; ties are broken against the model"
+         1; ties are broken against the model. ARP is the mean number of training users of the \
+         items shown, APLT the mean share of long-tail items (outside the 20% most popular) \
+         per list: the popularity bias"
     )?;
     Ok(())
 }
