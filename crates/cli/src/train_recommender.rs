@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use vitrine_core::Storage;
 use vitrine_core::events::EventKind;
-use vitrine_core::recommend::{CatalogueItem, Interactions, ItemTag, ShippedRecommender};
+use vitrine_core::recommend::{CatalogueItem, Interactions, ItemTag, Segments, ShippedRecommender};
 
 use crate::eval_recommender::BprArgs;
 use crate::retail::{RetailArgs, load, load_tagger};
@@ -36,6 +36,10 @@ pub(crate) struct TrainRecommenderArgs {
     /// How the item factors are stored.
     #[arg(long, value_enum, default_value_t = FactorStorage::F16)]
     storage: FactorStorage,
+
+    /// Segments of the training shoppers kept for "popular in your segment".
+    #[arg(long, default_value_t = 5)]
+    segments: usize,
 
     /// Where the model file goes.
     #[arg(long, default_value = "models/recommender/recommender.safetensors")]
@@ -108,7 +112,24 @@ pub(crate) fn run(args: &TrainRecommenderArgs, out: &mut impl Write) -> Result<(
     }
     bar.finish_and_clear();
 
-    let shipped = ShippedRecommender::new(&model, catalogue, "GBP")?;
+    let mut shipped = ShippedRecommender::new(&model, catalogue, "GBP")?;
+    let segments = Segments::fit(&model, args.segments, 42)?;
+    let sizes: Vec<String> = segments
+        .popular
+        .iter()
+        .filter_map(|p| p.first())
+        .filter_map(|&(i, n)| {
+            let item = shipped.catalogue.get(i as usize)?;
+            Some(format!("{} ({n} buyers)", item.title))
+        })
+        .collect();
+    writeln!(
+        out,
+        "{} segments of shoppers; the most bought in each: {}",
+        segments.len(),
+        sizes.join("; ")
+    )?;
+    shipped.segments = Some(segments);
     let check = placement_check(&shipped);
     writeln!(
         out,

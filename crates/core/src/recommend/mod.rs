@@ -45,7 +45,8 @@ pub use sasrec::{SasRec, SasRecConfig};
 pub use sasrec::{SasRecEpoch, train_sasrec};
 pub use shipped::{
     CANDIDATES_PER_SLOT, COLD_START_NEIGHBOURS, CatalogueItem, ItemTag, Placement,
-    ShippedRecommender, Suggestion, Suggestions, tag_overlap,
+    SEGMENT_EXPLANATION_BELOW, SEGMENT_POPULAR, Segments, ShippedRecommender, Suggestion,
+    Suggestions, tag_overlap,
 };
 pub use split::{Split, SplitReport, stratified_split, temporal_split};
 

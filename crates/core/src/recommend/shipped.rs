@@ -112,6 +112,9 @@ pub struct Suggestions {
     pub personalised: bool,
     /// Ids of the history that the model does not know, left out.
     pub unknown: Vec<String>,
+    /// The shopper's segment, from 0, when the model has segments and the history a known
+    /// product.
+    pub segment: Option<usize>,
     /// The products, in the order to show them.
     pub items: Vec<Suggestion>,
 }
@@ -125,8 +128,107 @@ pub struct ShippedRecommender {
     pub catalogue: Vec<CatalogueItem>,
     /// ISO 4217 code of the prices.
     pub currency: String,
+    /// Segments of the training shoppers, when the file has them.
+    pub segments: Option<Segments>,
     /// Every metadata entry of the file.
     pub metadata: BTreeMap<String, String>,
+}
+
+/// Segments of the training shoppers in the space of shopper vectors, and what each bought.
+///
+/// k-means (seeded, k-means++) over the trained user vectors; each segment keeps its
+/// [`SEGMENT_POPULAR`] most bought items. A folded-in shopper belongs to the segment of the
+/// nearest centroid. An item that is among their segment's most bought and is not close to
+/// anything they had (cosine below [`SEGMENT_EXPLANATION_BELOW`]) is explained as "popular in
+/// your segment" rather than by a weak "because you bought".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segments {
+    /// `k × factors`, row-major.
+    pub centroids: Vec<f32>,
+    /// Per segment: (item index, buyers in the segment), most bought first.
+    pub popular: Vec<Vec<(u32, u32)>>,
+}
+
+/// Most bought items kept per segment.
+pub const SEGMENT_POPULAR: usize = 20;
+
+/// Below this cosine with the closest item of the history, an item of the shopper's segment's
+/// most bought is explained by the segment.
+pub const SEGMENT_EXPLANATION_BELOW: f64 = 0.3;
+
+impl Segments {
+    /// Clusters the training users of `model` into `k` segments.
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::profile::KMeans::fit`]: e.g. `k` larger than the number of users.
+    pub fn fit(model: &Factorization, k: usize, seed: u64) -> Result<Self> {
+        use crate::profile::{KMeans, KMeansConfig, Matrix};
+
+        let data = model.data();
+        let d = model.factors();
+        let mut rows = Vec::with_capacity(data.n_users() * d);
+        for user in data.user_ids() {
+            let v = model.user_vector(user).unwrap_or(&[]);
+            rows.extend(v.iter().map(|&x| f64::from(x)));
+        }
+        let x = Matrix::new(data.n_users(), d, rows)?;
+        let kmeans = KMeans::fit(
+            &x,
+            &KMeansConfig {
+                seed,
+                ..KMeansConfig::new(k)
+            },
+        )?;
+        let mut counts = vec![BTreeMap::<u32, u32>::new(); k];
+        for (u, &segment) in kmeans.labels.iter().enumerate() {
+            for (i, _) in data.items_of(u as u32) {
+                if let Some(c) = counts.get_mut(segment) {
+                    *c.entry(i).or_default() += 1;
+                }
+            }
+        }
+        let popular = counts
+            .into_iter()
+            .map(|c| {
+                let mut list: Vec<(u32, u32)> = c.into_iter().collect();
+                list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                list.truncate(SEGMENT_POPULAR);
+                list
+            })
+            .collect();
+        let centroids = kmeans.centroids.data().iter().map(|&c| c as f32).collect();
+        Ok(Self { centroids, popular })
+    }
+
+    /// The number of segments.
+    pub fn len(&self) -> usize {
+        self.popular.len()
+    }
+
+    /// Whether there is no segment.
+    pub fn is_empty(&self) -> bool {
+        self.popular.is_empty()
+    }
+
+    /// The segment of the centroid nearest to a vector.
+    pub fn assign(&self, vector: &[f32]) -> Option<usize> {
+        let d = vector.len();
+        if d == 0 {
+            return None;
+        }
+        self.centroids
+            .chunks_exact(d)
+            .map(|c| {
+                c.iter()
+                    .zip(vector)
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f32>()
+            })
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(s, _)| s)
+    }
 }
 
 impl ShippedRecommender {
@@ -175,6 +277,7 @@ impl ShippedRecommender {
             model,
             catalogue: ordered,
             currency: currency.to_owned(),
+            segments: None,
             metadata: BTreeMap::new(),
         })
     }
@@ -228,7 +331,15 @@ impl ShippedRecommender {
             )));
         }
         let model = &self.model;
-        let unknown = model.fold_in_weighted(history).unknown;
+        let folded = model.fold_in_weighted(history);
+        let segment = match &self.segments {
+            Some(segments) if !folded.items.is_empty() => segments.assign(&folded.vector),
+            _ => None,
+        };
+        let segment_popular: Vec<(u32, u32)> = segment
+            .and_then(|s| self.segments.as_ref()?.popular.get(s).cloned())
+            .unwrap_or_default();
+        let unknown = folded.unknown;
         let candidates = model.recommend_for_weighted_history(
             "shopper",
             history,
@@ -251,6 +362,15 @@ impl ShippedRecommender {
                 title: title(&r.item),
                 score: r.score,
                 explanation: match &r.reason {
+                    Reason::BecauseYouHad { similarity, .. }
+                        if *similarity < SEGMENT_EXPLANATION_BELOW
+                            && model
+                                .data()
+                                .item_index(&r.item)
+                                .is_some_and(|i| segment_popular.iter().any(|&(j, _)| j == i)) =>
+                    {
+                        "popular in your segment".to_owned()
+                    }
                     Reason::BecauseYouHad { item, .. } => {
                         format!("{} ({})", r.explanation(), title(item))
                     }
@@ -264,6 +384,7 @@ impl ShippedRecommender {
             diversity,
             personalised: candidates.personalised(),
             unknown,
+            segment,
             items,
         })
     }
@@ -369,6 +490,14 @@ impl ShippedRecommender {
             Storage::F32,
         )?);
 
+        if let Some(segments) = &self.segments {
+            tensors.extend(StoredTensor::encode(
+                "segment_centroids",
+                &[segments.len(), model.factors()],
+                &segments.centroids,
+                Storage::F32,
+            )?);
+        }
         let json = |e: serde_json::Error| Error::Input(format!("cannot write metadata: {e}"));
         let mut metadata = extra;
         metadata.insert(
@@ -382,6 +511,12 @@ impl ShippedRecommender {
             "fold_in".into(),
             serde_json::to_string(&model.fold_in_config()).map_err(json)?,
         );
+        if let Some(segments) = &self.segments {
+            metadata.insert(
+                "segment_popular".into(),
+                serde_json::to_string(&segments.popular).map_err(json)?,
+            );
+        }
         seal(KIND, &tensors, metadata)
     }
 
@@ -412,6 +547,22 @@ impl ShippedRecommender {
             .iter()
             .map(|&c| c.max(0.0) as u64)
             .collect();
+        let segments = match file.metadata.get("segment_popular") {
+            None => None,
+            Some(text) => {
+                let popular: Vec<Vec<(u32, u32)>> =
+                    serde_json::from_str(text).map_err(|e| bad("segment_popular", &e))?;
+                if popular.iter().flatten().any(|&(i, _)| i as usize >= n) {
+                    return Err(Error::ModelFile(
+                        "its segments name items beyond its item table".into(),
+                    ));
+                }
+                let centroids = file
+                    .weights
+                    .take_f32("segment_centroids", &[popular.len(), factors])?;
+                Some(Segments { centroids, popular })
+            }
+        };
         let ids: Vec<&str> = catalogue.iter().map(|i| i.id.as_str()).collect();
         let model = Factorization::items_only(&name, &ids, factors, item_factors, bias, &users)
             .map_err(|e| Error::ModelFile(format!("its tensors do not fit its item table: {e}")))?
@@ -420,6 +571,7 @@ impl ShippedRecommender {
             model,
             catalogue,
             currency,
+            segments,
             metadata: file.metadata,
         })
     }
@@ -438,7 +590,8 @@ mod tests {
             ("c", "y1", 1.0, 0),
         ])?;
         let items = vec![1.0, 0.0, 0.9, 0.2, 0.0, 1.0];
-        Factorization::from_parts("mf", &train, 2, vec![0.5; 6], items, vec![0.0, 0.1, 0.2])
+        let users = vec![1.0, 0.0, 0.0, 1.0, 0.1, 0.9];
+        Factorization::from_parts("mf", &train, 2, users, items, vec![0.0, 0.1, 0.2])
     }
 
     fn table() -> Vec<CatalogueItem> {
@@ -491,6 +644,21 @@ mod tests {
         );
         assert!(read.suggest(&["x1"], 2, 1.5).is_err());
         assert!(read.suggest(&["x1"], 0, 0.0).is_err());
+
+        assert_eq!(shown.segment, None);
+
+        // Segments of the training users: a (x1, x2) alone, b and c (y1) together.
+        let mut with_segments = shipped.clone();
+        let segments = Segments::fit(&model()?, 2, 1)?;
+        let y_side = segments.assign(&[0.0, 1.0]).unwrap_or(9);
+        assert_eq!(segments.popular[y_side], [(2, 2)]);
+        assert_eq!(segments.popular[1 - y_side], [(0, 1), (1, 1)]);
+        with_segments.segments = Some(segments);
+        let bytes = with_segments.to_bytes(Storage::F32, BTreeMap::new())?;
+        let read = ShippedRecommender::from_bytes(&bytes)?;
+        assert_eq!(read.segments, with_segments.segments);
+        let shown = read.suggest(&["y1"], 2, 0.0)?;
+        assert_eq!(shown.segment, Some(y_side));
 
         // float16 keeps the ranking and halves the factors.
         let small = shipped.to_bytes(Storage::F16, BTreeMap::new())?;
