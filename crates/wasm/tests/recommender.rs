@@ -53,6 +53,7 @@ async fn fold_in_in_the_browser_equals_the_native_lists() {
         assert_eq!(ids(&found), ids(case), "history {:?}", case.history);
         assert_eq!(found.personalised, case.personalised);
         assert_eq!(found.unknown, case.unknown);
+        assert_eq!(found.segment, case.segment);
         for (f, e) in found.items.iter().zip(&case.items) {
             assert!(
                 (f.score - e.score).abs() < 1e-4,
