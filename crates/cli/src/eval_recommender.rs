@@ -95,7 +95,7 @@ pub(crate) struct BprArgs {
     #[arg(id = "bpr_seed", long = "bpr-seed", default_value_t = BprConfig::default().seed)]
     seed: u64,
 
-    /// The device BPR trains on: cpu, wgpu or cuda (with those build features).
+    /// The device BPR and SASRec train on: cpu, wgpu or cuda (with those build features).
     #[arg(long, default_value = "cpu")]
     device: DeviceKind,
 }

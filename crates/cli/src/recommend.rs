@@ -151,7 +151,7 @@ fn for_customer(args: &RecommendArgs, user: &str, out: &mut impl Write) -> Resul
         }
     }
     let model = ItemKnn::fit(&data, ItemKnnConfig::default())?;
-    let candidates = model.recommend(user, args.k * CANDIDATES_PER_SLOT, true)?;
+    let candidates = model.recommend(user, args.k.saturating_mul(CANDIDATES_PER_SLOT), true)?;
     let picks = diversify(&candidates, args, |a, b| model.similarity(a, b))?;
 
     let bought = data

@@ -112,6 +112,9 @@ pub(crate) fn run(args: &TrainRecommenderArgs, out: &mut impl Write) -> Result<(
     }
     bar.finish_and_clear();
 
+    if args.segments == 0 {
+        anyhow::bail!("--segments must be at least 1");
+    }
     let mut shipped = ShippedRecommender::new(&model, catalogue, "GBP")?;
     let segments = Segments::fit(&model, args.segments, 42)?;
     let sizes: Vec<String> = segments

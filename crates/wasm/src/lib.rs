@@ -255,7 +255,7 @@ impl ShopperTagger {
 }
 
 /// The shipped recommender in the browser: it keeps no shopper, and folds in each history as it
-/// comes, in plain Rust on the CPU (a few hundred thousand multiply-adds).
+/// comes, in plain Rust on the CPU (a few million floating-point operations per history).
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct ShopperRecommender {
@@ -287,8 +287,8 @@ impl ShopperRecommender {
     }
 
     /// The `k` products for a history of product ids, with diversity from 0 to 1:
-    /// `{ history, k, diversity, personalised, unknown, items: [{ item, title, score,
-    /// explanation }] }`. An empty or unknown history gives popular products, `personalised`
+    /// `{ history, k, diversity, personalised, unknown, segment, items: [{ item, title,
+    /// score, explanation }] }`. An empty or unknown history gives popular products, `personalised`
     /// false.
     pub fn recommend(
         &self,

@@ -5,11 +5,11 @@
 
 #![cfg(target_arch = "wasm32")]
 
+mod assets;
+
 use serde_json::Value;
 use vitrine_core::{Encoder, TokenStates};
 use vitrine_wasm::BaseEncoder;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -19,21 +19,7 @@ const VALUE_TOLERANCE: f64 = 1e-4;
 const NORM_TOLERANCE: f64 = 2e-3;
 
 async fn fetch(name: &str) -> Vec<u8> {
-    let window = web_sys::window().expect("a browser window");
-    let url = format!("/.test-assets/all-minilm-l6-v2/{name}");
-    let response = JsFuture::from(window.fetch_with_str(&url))
-        .await
-        .expect("fetch starts");
-    let response: web_sys::Response = response.dyn_into().expect("a Response");
-    assert!(
-        response.ok(),
-        "{url}: HTTP {}; run `cargo xtask test`",
-        response.status()
-    );
-    let buffer = JsFuture::from(response.array_buffer().expect("a body"))
-        .await
-        .expect("body");
-    js_sys::Uint8Array::new(&buffer).to_vec()
+    assets::fetch_asset(&format!("all-minilm-l6-v2/{name}")).await
 }
 
 async fn load(prefer_gpu: bool) -> BaseEncoder {

@@ -7,10 +7,10 @@
 
 #![cfg(target_arch = "wasm32")]
 
+mod assets;
+
 use vitrine_core::recommend::Suggestions;
 use vitrine_wasm::ShopperRecommender;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -18,21 +18,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 const FOLD_IN: &str = include_str!("../../../tests/fixtures/recommender/fold_in.json");
 
 async fn model_bytes() -> Vec<u8> {
-    let window = web_sys::window().expect("a browser window");
-    let url = "/.test-assets/recommender/recommender.safetensors";
-    let response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .expect("fetch starts");
-    let response: web_sys::Response = response.dyn_into().expect("a Response");
-    assert!(
-        response.ok(),
-        "{url}: HTTP {}; run `cargo xtask test`",
-        response.status()
-    );
-    let buffer = JsFuture::from(response.array_buffer().expect("a body"))
-        .await
-        .expect("body");
-    js_sys::Uint8Array::new(&buffer).to_vec()
+    assets::fetch_asset("recommender/recommender.safetensors").await
 }
 
 #[wasm_bindgen_test]

@@ -5,11 +5,11 @@
 
 #![cfg(target_arch = "wasm32")]
 
+mod assets;
+
 use serde::Deserialize;
 use vitrine_core::{Decoding, QuantizationGate, TaggedEntity};
 use vitrine_wasm::ShopperTagger;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -45,21 +45,7 @@ struct Entity {
 }
 
 async fn fetch(name: &str) -> Vec<u8> {
-    let window = web_sys::window().expect("a browser window");
-    let url = format!("/.test-assets/tagger/{name}");
-    let response = JsFuture::from(window.fetch_with_str(&url))
-        .await
-        .expect("fetch starts");
-    let response: web_sys::Response = response.dyn_into().expect("a Response");
-    assert!(
-        response.ok(),
-        "{url}: HTTP {}; run `cargo xtask test`",
-        response.status()
-    );
-    let buffer = JsFuture::from(response.array_buffer().expect("a body"))
-        .await
-        .expect("body");
-    js_sys::Uint8Array::new(&buffer).to_vec()
+    assets::fetch_asset(&format!("tagger/{name}")).await
 }
 
 async fn load(prefer_gpu: bool) -> ShopperTagger {

@@ -167,6 +167,12 @@ pub fn train_bpr(
 
     let values = |t: Tensor<2>| -> Result<Vec<f32>> { to_vec(t.into_data()) };
     let model = model.valid();
+    let hint = |e: Error| match e {
+        Error::Input(m) => Error::Input(format!(
+            "{m}; training diverged: lower the learning rate or raise the L2 penalty"
+        )),
+        other => other,
+    };
     Factorization::from_parts(
         name,
         train,
@@ -175,6 +181,7 @@ pub fn train_bpr(
         values(model.items.val())?,
         to_vec(model.bias.val().into_data())?,
     )
+    .map_err(hint)
 }
 
 fn check(train: &Interactions, config: &BprConfig) -> Result<()> {
@@ -191,6 +198,12 @@ fn check(train: &Interactions, config: &BprConfig) -> Result<()> {
             config.factors,
             train.n_users(),
             train.n_items()
+        )));
+    }
+    if !(config.l2.is_finite() && config.l2 >= 0.0) {
+        return Err(Error::Config(format!(
+            "the L2 penalty {} must be finite and at least 0; e.g. 0.01",
+            config.l2
         )));
     }
     if config.batch_size == 0 || !(config.learning_rate.is_finite() && config.learning_rate > 0.0) {
@@ -258,7 +271,7 @@ mod tests {
     }
 
     #[test]
-    fn a_diverging_run_stops_with_an_error() -> Result<()> {
+    fn settings_that_cannot_train_are_refused() -> Result<()> {
         let train = Interactions::from_records(&[
             ("u1", "i1", 1.0, 0),
             ("u2", "i2", 1.0, 0),
@@ -269,7 +282,19 @@ mod tests {
             learning_rate: f64::INFINITY,
             ..BprConfig::default()
         };
-        assert!(train_bpr("bpr", &train, &config, &device()?, |_| {}).is_err());
+        assert!(matches!(
+            train_bpr("bpr", &train, &config, &device()?, |_| {}),
+            Err(Error::Config(_))
+        ));
+        let negative = BprConfig {
+            factors: 2,
+            l2: -1.0,
+            ..BprConfig::default()
+        };
+        assert!(matches!(
+            train_bpr("bpr", &train, &negative, &device()?, |_| {}),
+            Err(Error::Config(_))
+        ));
         Ok(())
     }
 

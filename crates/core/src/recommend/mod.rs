@@ -37,8 +37,8 @@ pub use bpr::{BprConfig, EpochReport, train_bpr};
 pub use dataset::{Cell, Interactions};
 pub use evaluate::{EvalConfig, EvalReport, MetricsAtK, evaluate};
 pub use mf::{
-    Factorization, FoldIn, FoldInConfig, FoldedIn, PURCHASE_WEIGHT, SOCIAL_WEIGHT, signal_weight,
-    weighted_history,
+    Factorization, FoldIn, FoldInConfig, FoldedIn, MAX_ITEM_WEIGHT, PURCHASE_WEIGHT, SOCIAL_WEIGHT,
+    signal_weight, weighted_history,
 };
 pub use sasrec::{SasRec, SasRecConfig};
 #[cfg(feature = "train")]

@@ -21,10 +21,9 @@ use burn::nn::{Dropout, Embedding, LayerNorm};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::baselines::{
-    Popularity, Reason, Recommendations, Recommended, Recommender, Source, check_k,
-};
+use super::baselines::{Popularity, Recommendations, Recommender, Source, check_k};
 use super::dataset::Interactions;
+use super::mf::explained_top_k;
 use crate::error::{Error, Result};
 
 /// The shape of the network and the settings of its training.
@@ -234,45 +233,9 @@ impl SasRec {
                 .get((i as usize + 1) * d..(i as usize + 2) * d)
                 .unwrap_or(&[])
         };
-
-        let mut seen = vec![false; data.n_items()];
-        for &i in history {
-            if let Some(s) = seen.get_mut(i as usize) {
-                *s = true;
-            }
-        }
-        let id = |i: usize| data.item_id(i as u32).unwrap_or("");
-        let score = |i: usize| scores.get(i + 1).copied().unwrap_or(f32::NEG_INFINITY);
-        let mut candidates: Vec<usize> = (0..data.n_items())
-            .filter(|&i| !(exclude_seen && seen[i]))
-            .collect();
-        candidates.sort_by(|&a, &b| {
-            score(b)
-                .partial_cmp(&score(a))
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then_with(|| id(a).cmp(id(b)))
-        });
-        candidates.truncate(k);
-        let items = candidates
-            .into_iter()
-            .map(|j| {
-                let (similarity, from) = history
-                    .iter()
-                    .map(|&i| (cosine(vector(i), vector(j as u32)), i))
-                    .fold(
-                        (f32::NEG_INFINITY, 0),
-                        |best, x| if x.0 > best.0 { x } else { best },
-                    );
-                Recommended {
-                    item: id(j).to_owned(),
-                    score: f64::from(score(j)),
-                    reason: Reason::BecauseYouHad {
-                        item: id(from as usize).to_owned(),
-                        similarity: f64::from(similarity),
-                    },
-                }
-            })
-            .collect();
+        // Item numbers are indices + 1: number 0 pads.
+        let scores = scores.get(1..).unwrap_or(&[]);
+        let items = explained_top_k(data, scores, history, vector, k, exclude_seen);
         Ok(Recommendations {
             user: user.to_owned(),
             source: Source::Personalised,
@@ -316,12 +279,6 @@ impl Recommender for SasRec {
         }
         self.rank(user, &history, k, exclude_seen)
     }
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let dot = |x: &[f32], y: &[f32]| -> f32 { x.iter().zip(y).map(|(p, q)| p * q).sum() };
-    let norm = (dot(a, a) * dot(b, b)).sqrt();
-    if norm > 0.0 { dot(a, b) / norm } else { 0.0 }
 }
 
 /// What one SASRec epoch did.

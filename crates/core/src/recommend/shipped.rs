@@ -101,7 +101,7 @@ pub struct Suggestion {
 /// A list for one history ([`ShippedRecommender::suggest`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Suggestions {
-    /// The history asked about.
+    /// The history asked about, each id once.
     pub history: Vec<String>,
     /// The length asked for.
     pub k: usize,
@@ -136,17 +136,29 @@ pub struct ShippedRecommender {
 
 /// Segments of the training shoppers in the space of shopper vectors, and what each bought.
 ///
-/// k-means (seeded, k-means++) over the trained user vectors; each segment keeps its
+/// k-means (seeded, k-means++) over the trained user vectors scaled to unit length, so that
+/// segments follow taste (direction) rather than activity (length), and a folded-in vector,
+/// fitted by another optimiser, lands by direction too; each segment keeps its
 /// [`SEGMENT_POPULAR`] most bought items. A folded-in shopper belongs to the segment of the
-/// nearest centroid. An item that is among their segment's most bought and is not close to
-/// anything they had (cosine below [`SEGMENT_EXPLANATION_BELOW`]) is explained as "popular in
-/// your segment" rather than by a weak "because you bought".
+/// nearest centroid to their unit vector. An item that is among their segment's most bought
+/// and is not close to anything they had (cosine below [`SEGMENT_EXPLANATION_BELOW`]) is
+/// explained as "popular in your segment" rather than by a weak "because you bought".
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segments {
     /// `k × factors`, row-major.
     pub centroids: Vec<f32>,
     /// Per segment: (item index, buyers in the segment), most bought first.
     pub popular: Vec<Vec<(u32, u32)>>,
+}
+
+/// A vector scaled to unit length; zero stays zero.
+fn unit(v: &[f32]) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter().map(|x| x / norm).collect()
+    } else {
+        v.to_vec()
+    }
 }
 
 /// Most bought items kept per segment.
@@ -170,7 +182,7 @@ impl Segments {
         let mut rows = Vec::with_capacity(data.n_users() * d);
         for user in data.user_ids() {
             let v = model.user_vector(user).unwrap_or(&[]);
-            rows.extend(v.iter().map(|&x| f64::from(x)));
+            rows.extend(unit(v).into_iter().map(f64::from));
         }
         let x = Matrix::new(data.n_users(), d, rows)?;
         let kmeans = KMeans::fit(
@@ -211,17 +223,18 @@ impl Segments {
         self.popular.is_empty()
     }
 
-    /// The segment of the centroid nearest to a vector.
+    /// The segment of the centroid nearest to a vector scaled to unit length.
     pub fn assign(&self, vector: &[f32]) -> Option<usize> {
         let d = vector.len();
         if d == 0 {
             return None;
         }
+        let vector = unit(vector);
         self.centroids
             .chunks_exact(d)
             .map(|c| {
                 c.iter()
-                    .zip(vector)
+                    .zip(&vector)
                     .map(|(a, b)| (a - b) * (a - b))
                     .sum::<f32>()
             })
@@ -397,7 +410,7 @@ impl ShippedRecommender {
     /// other tag of the same kind and text (colour, material, theme and the rest). The new
     /// item's vector and bias are the weighted mean of those of the [`COLD_START_NEIGHBOURS`]
     /// heaviest items. An item that shares no tag gets the mean vector of the catalogue and
-    /// its lowest bias, so it sits behind every item the model knows until shoppers touch it.
+    /// the lower of its lowest bias and 0: usually low in a list, not necessarily last.
     /// Returns the ids of the items it was placed by, heaviest first.
     ///
     /// # Errors
@@ -535,6 +548,7 @@ impl ShippedRecommender {
             .map_err(|e| bad("factors", &e))?;
         let fold_in: FoldInConfig =
             serde_json::from_str(file.entry("fold_in")?).map_err(|e| bad("fold_in", &e))?;
+        fold_in.check().map_err(|e| bad("fold_in", &e))?;
         let name = file.entry("name")?.to_owned();
         let currency = file.entry("currency")?.to_owned();
 
@@ -554,7 +568,9 @@ impl ShippedRecommender {
                     serde_json::from_str(text).map_err(|e| bad("segment_popular", &e))?;
                 if popular.iter().flatten().any(|&(i, _)| i as usize >= n) {
                     return Err(Error::ModelFile(
-                        "its segments name items beyond its item table".into(),
+                        "its segments name items beyond its item table; re-export it with \
+                         `vitrine train recommender`"
+                            .into(),
                     ));
                 }
                 let centroids = file
