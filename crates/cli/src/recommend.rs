@@ -90,22 +90,17 @@ fn for_history(args: &RecommendArgs, out: &mut impl Write) -> Result<()> {
             "not personalised (no known product): popular products"
         }
     )?;
-    writeln!(
+    table(
         out,
-        "{:<4} {:<8} {:<36} {:>7}  why",
-        "#", "item", "name", "score"
+        list.items.iter().map(|s| {
+            (
+                s.item.as_str(),
+                s.title.as_str(),
+                s.score,
+                s.explanation.clone(),
+            )
+        }),
     )?;
-    for (rank, shown) in list.items.iter().enumerate() {
-        writeln!(
-            out,
-            "{:<4} {:<8} {:<36} {:>7.3}  {}",
-            rank + 1,
-            shown.item,
-            shown.title.chars().take(36).collect::<String>(),
-            shown.score,
-            shown.explanation
-        )?;
-    }
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&list)? + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -166,30 +161,42 @@ fn for_customer(args: &RecommendArgs, user: &str, out: &mut impl Write) -> Resul
             "not personalised (no history): popular products"
         }
     )?;
+    let rows = picks
+        .iter()
+        .filter_map(|&i| candidates.items.get(i))
+        .map(|r| {
+            let name = names.get(&r.item).map_or("", String::as_str);
+            let why = match &r.reason {
+                Reason::BoughtTogetherWith { item, .. } => match names.get(item) {
+                    Some(other) => format!("{} ({other})", r.explanation()),
+                    None => r.explanation(),
+                },
+                _ => r.explanation(),
+            };
+            (r.item.as_str(), name, r.score, why)
+        });
+    table(out, rows)?;
+    Ok(())
+}
+
+/// Prints ranked rows of (item, name, score, why) under one header.
+fn table<'a>(
+    out: &mut impl Write,
+    rows: impl Iterator<Item = (&'a str, &'a str, f64, String)>,
+) -> Result<()> {
     writeln!(
         out,
         "{:<4} {:<8} {:<36} {:>7}  why",
         "#", "item", "name", "score"
     )?;
-    for (rank, &i) in picks.iter().enumerate() {
-        let Some(r) = candidates.items.get(i) else {
-            continue;
-        };
-        let name = names.get(&r.item).map_or("", String::as_str);
-        let why = match &r.reason {
-            Reason::BoughtTogetherWith { item, .. } => match names.get(item) {
-                Some(other) => format!("{} ({other})", r.explanation()),
-                None => r.explanation(),
-            },
-            _ => r.explanation(),
-        };
+    for (rank, (item, name, score, why)) in rows.enumerate() {
         writeln!(
             out,
             "{:<4} {:<8} {:<36} {:>7.3}  {why}",
             rank + 1,
-            r.item,
+            item,
             name.chars().take(36).collect::<String>(),
-            r.score
+            score
         )?;
     }
     Ok(())

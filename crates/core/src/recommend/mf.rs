@@ -659,7 +659,7 @@ pub fn weighted_history(events: &[Event]) -> Vec<(&str, f32)> {
 }
 
 /// Each id with weight 1, repeats left out.
-fn once_each<S: AsRef<str>>(history: &[S]) -> Vec<(&str, f32)> {
+pub(crate) fn once_each<S: AsRef<str>>(history: &[S]) -> Vec<(&str, f32)> {
     let mut seen = std::collections::HashSet::new();
     history
         .iter()

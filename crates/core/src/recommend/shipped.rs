@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::baselines::Reason;
-use super::mf::{Factorization, FoldInConfig};
+use super::mf::{Factorization, FoldInConfig, once_each};
 use super::rerank::{mmr, unit_scale};
 use crate::error::{Error, Result};
 use crate::model_file::{Storage, StoredTensor, open, seal};
@@ -315,14 +315,7 @@ impl ShippedRecommender {
         k: usize,
         diversity: f64,
     ) -> Result<Suggestions> {
-        let mut seen = std::collections::HashSet::new();
-        let weighted: Vec<(&str, f32)> = history
-            .iter()
-            .map(AsRef::as_ref)
-            .filter(|id| seen.insert(*id))
-            .map(|id| (id, 1.0))
-            .collect();
-        self.suggest_weighted(&weighted, k, diversity)
+        self.suggest_weighted(&once_each(history), k, diversity)
     }
 
     /// [`ShippedRecommender::suggest`] for a weighted history, such as
