@@ -15,13 +15,13 @@ pub(crate) fn run_demo() -> Result<()> {
     build_app()?;
     step(&format!("serving http://{ADDRESS}:{PORT} (Ctrl-C stops)"));
     eprintln!(
-        "The app runs the base encoder (all-MiniLM-L6-v2) in the browser: the tagger and the \
-         recommender join it as they ship."
+        "The shop runs the shipped tagger and recommender in the browser; the shopper's events \
+         stay in its IndexedDB."
     );
     run(&mut serve(PORT))
 }
 
-/// Builds the app with Trunk into `dist/` and places the base encoder and the shipped tagger
+/// Builds the app with Trunk into `dist/` and places the base encoder and the shipped models
 /// beside it.
 pub(crate) fn build_app() -> Result<()> {
     // Trunk runs cargo offline so that it never reaches for the network mid-build.
@@ -36,6 +36,11 @@ pub(crate) fn build_app() -> Result<()> {
         &root().join("models/tagger"),
         &root().join("dist/models/tagger"),
         &["tagger.safetensors", "tokenizer.json"],
+    )?;
+    crate::test::link_assets(
+        &root().join("models/recommender"),
+        &root().join("dist/models/recommender"),
+        &["recommender.safetensors"],
     )
 }
 

@@ -1,19 +1,145 @@
-//! Vitrine's web app.
+//! Vitrine's web app: a shop front that learns from its visitor on the visitor's own device.
 //!
-//! For now it shows the first model Vitrine ships: the shopper-text tagger, loaded from the
-//! served model files and run on WebGPU or the CPU, entirely on this device. Type a search and
-//! it marks product types, brands, colours, sizes, prices and the rest in the query.
+//! The engine (`vitrine-wasm`) loads the shipped tagger and recommender once. Every page reads
+//! from it: the shop and its search (marked up by the tagger), product pages with similar
+//! products, the cart and a simulated checkout, "For you" (folded in after each event), "Your
+//! profile" and "Your data". Pages are addressed by the URL's fragment (`#/item/85123A`), so a
+//! reload comes back to the same page, and the shopper's events come back from IndexedDB.
+
+// `#[component]` gives each component's props struct a plain `pub`, which this lint flags in a
+// binary that exports nothing.
+#![allow(unreachable_pub)]
+
+mod data;
+mod profile;
+mod shop;
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use vitrine_wasm::{ShopperTagger, TaggedEntity};
+use vitrine_wasm::engine::Engine;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::prelude::Closure;
 
-/// Where the demo server puts the shipped tagger.
-const MODEL_URL: &str = "models/tagger";
+/// Where the demo server puts the shipped models.
+const MODELS_URL: &str = "models";
+
+/// The pages, one per URL fragment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `#/` and `#/search/<query>`: the catalogue, filtered by a search.
+    Shop(Option<String>),
+    /// `#/item/<id>`.
+    Item(String),
+    /// `#/cart`.
+    Cart,
+    /// `#/for-you`.
+    ForYou,
+    /// `#/profile`.
+    Profile,
+    /// `#/data`.
+    Data,
+}
+
+impl Route {
+    fn parse(hash: &str) -> Route {
+        let path = hash.trim_start_matches('#').trim_start_matches('/');
+        let decode = |s: &str| {
+            js_sys::decode_uri_component(s)
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_else(|| s.to_owned())
+        };
+        match path.split_once('/') {
+            Some(("item", id)) => Route::Item(decode(id)),
+            Some(("search", q)) => Route::Shop(Some(decode(q))),
+            _ => match path {
+                "cart" => Route::Cart,
+                "for-you" => Route::ForYou,
+                "profile" => Route::Profile,
+                "data" => Route::Data,
+                _ => Route::Shop(None),
+            },
+        }
+    }
+
+    /// The fragment that leads here.
+    pub fn href(&self) -> String {
+        let encode = |s: &str| String::from(js_sys::encode_uri_component(s));
+        match self {
+            Route::Shop(None) => "#/".to_owned(),
+            Route::Shop(Some(q)) => format!("#/search/{}", encode(q)),
+            Route::Item(id) => format!("#/item/{}", encode(id)),
+            Route::Cart => "#/cart".to_owned(),
+            Route::ForYou => "#/for-you".to_owned(),
+            Route::Profile => "#/profile".to_owned(),
+            Route::Data => "#/data".to_owned(),
+        }
+    }
+}
+
+/// What every page shares: the engine, and a counter bumped after each recorded event so that
+/// what depends on the events is computed again.
+#[derive(Clone, Copy)]
+pub struct Shop {
+    /// The loaded engine, kept outside the reactive graph (it is not `Send`).
+    engine: StoredValue<Rc<Engine>, LocalStorage>,
+    /// Bumped after every event, consent change and deletion.
+    pub revision: RwSignal<u64>,
+    /// The last storage problem to show, if any.
+    pub notice: RwSignal<Option<String>>,
+}
+
+impl std::fmt::Debug for Shop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shop")
+            .field("revision", &self.revision)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shop {
+    /// The engine.
+    pub fn engine(&self) -> Rc<Engine> {
+        self.engine.get_value()
+    }
+
+    /// Records an event and refreshes what depends on the events; a storage problem is shown,
+    /// and a refused event is logged (it is a bug in the page, not the shopper's doing).
+    pub fn track(&self, event: serde_json::Value) {
+        let shop = *self;
+        spawn_local(async move {
+            let engine = shop.engine();
+            match engine.track(event).await {
+                Ok(tracked) => {
+                    if engine.consent() {
+                        shop.notice.set(tracked.message);
+                    }
+                }
+                Err(err) => log::error!("event refused: {err}"),
+            }
+            shop.revision.update(|r| *r += 1);
+        });
+    }
+
+    /// Goes to a page.
+    pub fn go(&self, route: &Route) {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().set_hash(&route.href());
+        }
+    }
+
+    /// A price in the shop's currency.
+    pub fn money(&self, amount: f64) -> String {
+        match self.engine().currency() {
+            "GBP" => format!("£{amount:.2}"),
+            "EUR" => format!("€{amount:.2}"),
+            "USD" => format!("${amount:.2}"),
+            other => format!("{amount:.2} {other}"),
+        }
+    }
+}
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -22,192 +148,124 @@ fn main() {
     leptos::mount::mount_to_body(App);
 }
 
-/// Fetches one model file, naming it in the error.
-async fn fetch_bytes(name: &str) -> Result<Vec<u8>, String> {
-    let window = web_sys::window().ok_or("no browser window")?;
-    let url = format!("{MODEL_URL}/{name}");
-    let response = JsFuture::from(window.fetch_with_str(&url))
-        .await
-        .map_err(|_| format!("cannot fetch {url}: is the demo server running?"))?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| "fetch gave no response")?;
-    if !response.ok() {
-        return Err(format!(
-            "{url} answered HTTP {}: run `cargo xtask demo`",
-            response.status()
-        ));
-    }
-    let body = response
-        .array_buffer()
-        .map_err(|_| format!("{url} has no body"))?;
-    let buffer = JsFuture::from(body)
-        .await
-        .map_err(|_| format!("reading {url} failed"))?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+fn current_route() -> Route {
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    Route::parse(&hash)
 }
 
-async fn load_tagger(progress: WriteSignal<(u32, String)>) -> Result<ShopperTagger, String> {
-    progress.set((5, "Downloading tokenizer.json…".to_owned()));
-    let tokenizer = fetch_bytes("tokenizer.json").await?;
-    progress.set((20, "Downloading tagger.safetensors…".to_owned()));
-    let model = fetch_bytes("tagger.safetensors").await?;
-    progress.set((85, "Checking and preparing the model…".to_owned()));
-    ShopperTagger::load_bytes(&model, &tokenizer, true)
-        .await
-        .map_err(|e| format!("the tagger did not load: {e}"))
-}
-
-/// What one search gave: the query and the entities found in it.
-#[derive(Debug, Clone)]
-struct Tagged {
-    query: String,
-    entities: Vec<TaggedEntity>,
-}
-
-/// The page: a loading bar, then a search box whose query the tagger marks up.
+/// The page: a loading bar, then the shop once the engine is ready.
 #[component]
 fn App() -> impl IntoView {
-    let (progress, set_progress) = signal((0u32, "Starting…".to_owned()));
+    let (progress, set_progress) = signal((0.0f64, "Starting…".to_owned()));
     let (failure, set_failure) = signal(None::<String>);
-    let engine = RwSignal::new_local(None::<Rc<ShopperTagger>>);
-    let (text, set_text) = signal("red heart lantern for a wedding gift 🎁".to_owned());
-    let result = RwSignal::new_local(None::<Result<Tagged, String>>);
+    let shop = RwSignal::new_local(None::<Shop>);
+    let route = RwSignal::new(current_route());
+
+    let on_hash = Closure::<dyn Fn()>::new(move || route.set(current_route()));
+    if let Some(window) = web_sys::window() {
+        window.set_onhashchange(Some(on_hash.as_ref().unchecked_ref()));
+    }
+    on_hash.forget();
 
     spawn_local(async move {
-        match load_tagger(set_progress).await {
-            Ok(loaded) => {
-                set_progress.set((100, "Ready".to_owned()));
-                engine.set(Some(Rc::new(loaded)));
+        let report = |share: f64, message: &str| set_progress.set((share, message.to_owned()));
+        match Engine::load(MODELS_URL, "", true, &report).await {
+            Ok(engine) => {
+                let backend = engine.backend();
+                log::info!("Vitrine runs on {} ({})", backend.name, backend.reason);
+                shop.set(Some(Shop {
+                    engine: StoredValue::new_local(Rc::new(engine)),
+                    revision: RwSignal::new(0),
+                    notice: RwSignal::new(None),
+                }));
             }
             Err(message) => set_failure.set(Some(message)),
         }
     });
 
-    let run = move || {
-        let Some(tagger) = engine.get() else { return };
-        let query = text.get_untracked();
-        spawn_local(async move {
-            let out = tagger
-                .tag_text(&query)
-                .await
-                .map(|entities| Tagged { query, entities })
-                .map_err(|e| e.to_string());
-            result.set(Some(out));
-        });
-    };
-    Effect::new(move |_| {
-        if engine.with(Option::is_some) {
-            run();
-        }
-    });
-
     view! {
         <header>
-            <h1>"Vitrine"</h1>
+            <a class="brand" href="#/"><h1>"Vitrine"</h1></a>
             <p class="tagline">"Personalisation that stays on your device."</p>
         </header>
+        <Show when=move || failure.get().is_some()>
+            <div class="error" role="alert">
+                <p>{move || failure.get().unwrap_or_default()}</p>
+                <p>"Reload the page to try again."</p>
+            </div>
+        </Show>
+        <Show
+            when=move || shop.with(Option::is_some)
+            fallback=move || view! {
+                <div class="loading" data-testid="loading">
+                    <progress max="100" value=move || (progress.get().0 * 100.0).round()>
+                    </progress>
+                    <span>{move || progress.get().1}</span>
+                </div>
+            }
+        >
+            {move || shop.get().map(|shop| view! { <Pages shop=shop route=route /> })}
+        </Show>
+    }
+}
+
+/// The navigation, the consent banner and the page of the current route.
+#[component]
+fn Pages(shop: Shop, route: RwSignal<Route>) -> impl IntoView {
+    provide_context(shop);
+    let backend = shop.engine().backend().clone();
+    let cart_count = {
+        move || {
+            shop.revision.track();
+            shop::cart_lines(&shop.engine())
+                .iter()
+                .map(|l| l.quantity)
+                .sum::<u32>()
+        }
+    };
+    let nav = move |to: Route, label: &'static str| {
+        let href = to.href();
+        let current = move || {
+            let here = route.get();
+            let same = match (&here, &to) {
+                (Route::Shop(_), Route::Shop(_)) => true,
+                (a, b) => a == b,
+            };
+            same.then_some("page")
+        };
+        view! { <a href=href aria-current=current>{label}</a> }
+    };
+    let notice = shop.notice;
+    view! {
+        <nav aria-label="Shop">
+            {nav(Route::Shop(None), "Shop")}
+            {nav(Route::ForYou, "For you")}
+            {nav(Route::Profile, "Your profile")}
+            {nav(Route::Data, "Your data")}
+            <a href="#/cart" data-testid="cart-link">
+                "Cart (" {cart_count} ")"
+            </a>
+        </nav>
+        <p class="backend" data-testid="backend">
+            {format!("Running on {} ({})", backend.name, backend.reason)}
+        </p>
+        <data::ConsentBanner />
+        <Show when=move || notice.get().is_some()>
+            <p class="error" role="alert" data-testid="notice">
+                {move || notice.get().unwrap_or_default()}
+            </p>
+        </Show>
         <main>
-            <Show when=move || failure.get().is_some()>
-                <p class="error" role="alert">{move || failure.get().unwrap_or_default()}</p>
-            </Show>
-            <Show
-                when=move || engine.with(Option::is_some)
-                fallback=move || view! {
-                    <div class="loading">
-                        <progress max="100" value=move || progress.get().0></progress>
-                        <span>{move || progress.get().1}</span>
-                    </div>
-                }
-            >
-                <p class="backend" data-testid="backend">
-                    {move || engine.with(|e| e.as_ref().map(|e| {
-                        let b = e.backend_info();
-                        format!("Running on {} ({})", b.name, b.reason)
-                    }).unwrap_or_default())}
-                </p>
-                <form role="search" on:submit=move |ev| { ev.prevent_default(); run(); }>
-                    <input
-                        type="search"
-                        aria-label="Search the shop"
-                        prop:value=move || text.get()
-                        on:input=move |ev| set_text.set(event_target_value(&ev))
-                    />
-                    <button type="submit">"Search"</button>
-                </form>
-                <Entities result=result />
-            </Show>
+            {move || match route.get() {
+                Route::Shop(query) => view! { <shop::Catalogue query=query /> }.into_any(),
+                Route::Item(id) => view! { <shop::Product id=id /> }.into_any(),
+                Route::Cart => view! { <shop::Cart /> }.into_any(),
+                Route::ForYou => view! { <shop::ForYou /> }.into_any(),
+                Route::Profile => view! { <profile::Profile /> }.into_any(),
+                Route::Data => view! { <data::YourData /> }.into_any(),
+            }}
         </main>
     }
-}
-
-/// The last query with its entities marked inline, then one row per entity.
-#[component]
-fn Entities(result: RwSignal<Option<Result<Tagged, String>>, LocalStorage>) -> impl IntoView {
-    move || match result.get() {
-        None => view! { <p>"Tagging…"</p> }.into_any(),
-        Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
-        Some(Ok(tagged)) => {
-            let marked = marked_up(&tagged.query, &tagged.entities);
-            let summary = match tagged.entities.len() {
-                0 => "No entities found".to_owned(),
-                1 => "1 entity".to_owned(),
-                n => format!("{n} entities"),
-            };
-            let rows = tagged
-                .entities
-                .into_iter()
-                .map(|e| {
-                    view! {
-                        <tr>
-                            <td>{e.kind}</td>
-                            <td>{e.text}</td>
-                            <td>{format!("{}..{}", e.utf16.0, e.utf16.1)}</td>
-                            <td>{format!("{:.3}", e.confidence)}</td>
-                        </tr>
-                    }
-                })
-                .collect_view();
-            view! {
-                <p class="query" data-testid="marked">{marked}</p>
-                <p data-testid="summary">{summary}</p>
-                <table>
-                    <thead>
-                        <tr>
-                            <th>"type"</th><th>"text"</th><th>"UTF-16 span"</th>
-                            <th>"confidence"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            }
-            .into_any()
-        }
-    }
-}
-
-/// The query as plain runs and `<mark>` runs, cut at the entities' character offsets.
-fn marked_up(query: &str, entities: &[TaggedEntity]) -> impl IntoView + use<> {
-    let chars: Vec<char> = query.chars().collect();
-    let piece = |from: usize, to: usize| -> String {
-        chars[from.min(chars.len())..to.min(chars.len())]
-            .iter()
-            .collect()
-    };
-    let mut parts = Vec::new();
-    let mut at = 0;
-    for e in entities {
-        let (start, end) = e.chars;
-        if start < at {
-            continue;
-        }
-        parts.push(view! { <span>{piece(at, start)}</span> }.into_any());
-        parts.push(
-            view! {
-                <mark data-kind=e.kind.clone() title=e.kind.clone()>{piece(start, end)}</mark>
-            }
-            .into_any(),
-        );
-        at = end;
-    }
-    parts.push(view! { <span>{piece(at, chars.len())}</span> }.into_any());
-    parts
 }

@@ -5,6 +5,10 @@
 
 #![warn(missing_docs)]
 
+pub mod engine;
+mod fetch;
+pub mod store;
+
 use serde::Serialize;
 pub use vitrine_core::TaggedEntity;
 use vitrine_core::burn::prelude::Device;
@@ -346,5 +350,145 @@ impl ShopperRecommender {
         diversity: f64,
     ) -> Result<Suggestions, vitrine_core::Error> {
         self.shipped.suggest(history, k, diversity)
+    }
+}
+
+/// The engine for pages and widgets: the shipped models, the shopper's events kept on the
+/// device after consent, and recommendations folded in from them.
+///
+/// ```js
+/// const engine = await Engine.load("models", (share, message) => bar.value = share);
+/// await engine.setConsent(true);
+/// await engine.track({ event: "view_item", params: { items: [{ item_id: "85123A" }] } });
+/// const { items } = engine.recommend({ k: 4 });
+/// ```
+#[wasm_bindgen(js_name = Engine)]
+#[derive(Debug)]
+pub struct JsEngine {
+    engine: engine::Engine,
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    Ok(value.serialize(&serializer)?)
+}
+
+#[wasm_bindgen(js_class = Engine)]
+impl JsEngine {
+    /// Loads the models under `baseUrl` (`tagger/`, `recommender/`), reporting
+    /// `onProgress(share, message)`, and the shopper's stored events. `options`:
+    /// `{ namespace, preferGpu }`; each namespace keeps its own events.
+    pub async fn load(
+        #[wasm_bindgen(js_name = baseUrl)] base_url: String,
+        #[wasm_bindgen(js_name = onProgress)] on_progress: Option<js_sys::Function>,
+        options: JsValue,
+    ) -> Result<JsEngine, JsError> {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+        struct LoadOptions {
+            namespace: String,
+            prefer_gpu: Option<bool>,
+        }
+        let options: LoadOptions = if options.is_undefined() || options.is_null() {
+            LoadOptions::default()
+        } else {
+            serde_wasm_bindgen::from_value(options)
+                .map_err(|e| JsError::new(&format!("load options: {e}")))?
+        };
+        let report = |share: f64, message: &str| {
+            if let Some(callback) = &on_progress {
+                let _ = callback.call2(&JsValue::NULL, &share.into(), &message.into());
+            }
+        };
+        let engine = engine::Engine::load(
+            &base_url,
+            &options.namespace,
+            options.prefer_gpu.unwrap_or(true),
+            &report,
+        )
+        .await
+        .map_err(|e| JsError::new(&e))?;
+        Ok(JsEngine { engine })
+    }
+
+    /// `{ name: "webgpu" | "cpu", reason }`.
+    pub fn backend(&self) -> Result<JsValue, JsError> {
+        to_js(self.engine.backend())
+    }
+
+    /// `{ kind: "indexeddb" | "memory", reason }`.
+    pub fn storage(&self) -> Result<JsValue, JsError> {
+        to_js(&self.engine.storage())
+    }
+
+    /// Gives or withdraws consent to keep events on this device; see `storage()` after.
+    #[wasm_bindgen(js_name = setConsent)]
+    pub async fn set_consent(&self, given: bool) -> Result<JsValue, JsError> {
+        let status = self
+            .engine
+            .set_consent(given)
+            .await
+            .map_err(|e| JsError::new(&e))?;
+        to_js(&status)
+    }
+
+    /// Records one event, e.g. `{ event: "add_to_cart", params: { currency: "GBP", items: [{
+    /// item_id, price, quantity }] } }`; gives `{ event, saved, message }`.
+    pub async fn track(&self, event: JsValue) -> Result<JsValue, JsError> {
+        let value: serde_json::Value = serde_wasm_bindgen::from_value(event)
+            .map_err(|e| JsError::new(&format!("the event is not plain JSON data: {e}")))?;
+        let tracked = self
+            .engine
+            .track(value)
+            .await
+            .map_err(|e| JsError::new(&e))?;
+        to_js(&tracked)
+    }
+
+    /// Recommendations, `options` `{ k, context: "item:<id>", diversity }`: see
+    /// `ShopperRecommender.recommend` for the answer's shape.
+    pub fn recommend(&self, options: JsValue) -> Result<JsValue, JsError> {
+        let options: engine::RecommendOptions = if options.is_undefined() || options.is_null() {
+            engine::RecommendOptions::default()
+        } else {
+            serde_wasm_bindgen::from_value(options)
+                .map_err(|e| JsError::new(&format!("recommend options: {e}")))?
+        };
+        let list = self
+            .engine
+            .recommend(&options)
+            .map_err(|e| JsError::new(&e))?;
+        to_js(&list)
+    }
+
+    /// The entities of one text; see `ShopperTagger.tag`.
+    pub async fn tag(&self, text: String) -> Result<JsValue, JsError> {
+        let entities = self.engine.tag(&text).await.map_err(|e| JsError::new(&e))?;
+        to_js(&entities)
+    }
+
+    /// One product `{ id, title, price, tags }`, or `undefined`.
+    pub fn item(&self, id: String) -> Result<JsValue, JsError> {
+        match self.engine.item(&id) {
+            Some(item) => to_js(item),
+            None => Ok(JsValue::UNDEFINED),
+        }
+    }
+
+    /// Local click-through and conversion counts.
+    pub fn engagement(&self) -> Result<JsValue, JsError> {
+        to_js(&self.engine.engagement())
+    }
+
+    /// Every event as JSON text.
+    #[wasm_bindgen(js_name = exportData)]
+    pub fn export_data(&self) -> String {
+        self.engine.export()
+    }
+
+    /// Deletes every event, on the device and in memory.
+    #[wasm_bindgen(js_name = deleteAllData)]
+    pub async fn delete_all_data(&self) -> Result<(), JsError> {
+        self.engine.delete_all().await.map_err(|e| JsError::new(&e))
     }
 }
