@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use chrono::Duration;
 use clap::Args;
 use serde::Serialize;
-use vitrine_core::events::{OTHER_CATEGORY, shopper_features, time_zone};
+use vitrine_core::events::{feature_label, shopper_features, time_zone};
 use vitrine_core::profile::{KMeans, KMeansConfig, Pca, Standardizer, describe_segments};
 
 use crate::plot::{SegmentPoint, segment_map};
@@ -83,7 +83,7 @@ pub(crate) fn run(args: &ProfileArgs, out: &mut impl Write) -> Result<()> {
         ..KMeansConfig::new(args.segments)
     };
     let kmeans = KMeans::fit(&z, &config)?;
-    let labels: Vec<String> = features.names.iter().map(|n| readable(n)).collect();
+    let labels: Vec<String> = features.names.iter().map(|n| feature_label(n)).collect();
     let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
     let summaries = describe_segments(&label_refs, &kmeans.centroids, &kmeans.counts, 3)?;
 
@@ -148,23 +148,4 @@ pub(crate) fn run(args: &ProfileArgs, out: &mut impl Write) -> Result<()> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
-}
-
-/// A feature name as a shopper-facing phrase.
-fn readable(name: &str) -> String {
-    match name {
-        "recency_days" => "days since last order".to_owned(),
-        "log_orders" => "orders".to_owned(),
-        "log_spend" => "spend".to_owned(),
-        "log_basket" => "basket size".to_owned(),
-        "distinct_items" => "variety".to_owned(),
-        "refund_share" => "refunds".to_owned(),
-        "morning" | "afternoon" | "evening" => format!("{name} orders"),
-        "weekend" => "weekend orders".to_owned(),
-        _ => match name.strip_prefix("cat:") {
-            Some(OTHER_CATEGORY) => "other products".to_owned(),
-            Some(category) => format!("{category} share"),
-            None => name.to_owned(),
-        },
-    }
 }

@@ -61,6 +61,16 @@ struct Tally {
     category_units: BTreeMap<String, u64>,
 }
 
+/// Which categories get a feature column each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CategoryColumns<'a> {
+    /// The given number of most bought categories in the events (ties by name).
+    MostBought(usize),
+    /// These categories, in this order, whatever the events hold: the columns a fitted model
+    /// chose, so that one shopper's row lines up with the rows it was fitted on.
+    Given(&'a [String]),
+}
+
 /// Computes the features of every signed-in shopper with an order before `reference`.
 ///
 /// Categories come from each item's `item_category`; the `categories` most bought ones get a
@@ -76,6 +86,38 @@ pub fn shopper_features(
     zone: Tz,
     categories: usize,
 ) -> Result<ShopperFeatures> {
+    shopper_features_with(
+        events,
+        reference,
+        zone,
+        CategoryColumns::MostBought(categories),
+    )
+}
+
+/// [`shopper_features`] with the category columns chosen by `columns`.
+///
+/// # Errors
+///
+/// [`Error::Input`] when no shopper has an order before `reference`, or when given categories
+/// repeat a name or name [`OTHER_CATEGORY`], which always comes last by itself.
+pub fn shopper_features_with(
+    events: &[Event],
+    reference: DateTime<FixedOffset>,
+    zone: Tz,
+    columns: CategoryColumns<'_>,
+) -> Result<ShopperFeatures> {
+    if let CategoryColumns::Given(given) = columns {
+        let mut seen = BTreeSet::new();
+        if let Some(bad) = given
+            .iter()
+            .find(|c| c.as_str() == OTHER_CATEGORY || !seen.insert(c.as_str()))
+        {
+            return Err(Error::Input(format!(
+                "category column `{bad}` is repeated or is `{OTHER_CATEGORY}`; give each \
+                 category once and leave `{OTHER_CATEGORY}` out, it is added last"
+            )));
+        }
+    }
     let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut category_totals: BTreeMap<String, u64> = BTreeMap::new();
     let mut ordered: Vec<&Event> = events.iter().filter(|e| e.timestamp < reference).collect();
@@ -142,32 +184,20 @@ pub fn shopper_features(
         )));
     }
 
-    let mut top: Vec<(String, u64)> = category_totals
-        .into_iter()
-        .filter(|(name, _)| name != OTHER_CATEGORY)
-        .collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    top.truncate(categories);
-    let top: Vec<String> = top.into_iter().map(|(name, _)| name).collect();
+    let top: Vec<String> = match columns {
+        CategoryColumns::Given(given) => given.to_vec(),
+        CategoryColumns::MostBought(categories) => {
+            let mut top: Vec<(String, u64)> = category_totals
+                .into_iter()
+                .filter(|(name, _)| name != OTHER_CATEGORY)
+                .collect();
+            top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            top.truncate(categories);
+            top.into_iter().map(|(name, _)| name).collect()
+        }
+    };
 
-    let mut names: Vec<String> = [
-        "recency_days",
-        "log_orders",
-        "log_spend",
-        "log_basket",
-        "distinct_items",
-        "refund_share",
-        "morning",
-        "afternoon",
-        "evening",
-        "weekend",
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    names.extend(top.iter().map(|c| format!("cat:{c}")));
-    if !top.is_empty() {
-        names.push(format!("cat:{OTHER_CATEGORY}"));
-    }
+    let names = feature_names(&top);
 
     let mut users = Vec::with_capacity(tallies.len());
     let mut data = Vec::with_capacity(tallies.len() * names.len());
@@ -218,6 +248,51 @@ pub fn shopper_features(
         names,
         values,
     })
+}
+
+/// The feature names, in column order, of rows with a column for each of `categories`: the
+/// ten fixed features, then `cat:<name>` for each category and `cat:other` when there is at
+/// least one category.
+pub fn feature_names(categories: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = [
+        "recency_days",
+        "log_orders",
+        "log_spend",
+        "log_basket",
+        "distinct_items",
+        "refund_share",
+        "morning",
+        "afternoon",
+        "evening",
+        "weekend",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    names.extend(categories.iter().map(|c| format!("cat:{c}")));
+    if !categories.is_empty() {
+        names.push(format!("cat:{OTHER_CATEGORY}"));
+    }
+    names
+}
+
+/// A feature name as a shopper-facing phrase: `log_spend` is "spend", `cat:mug` is
+/// "mug share".
+pub fn feature_label(name: &str) -> String {
+    match name {
+        "recency_days" => "days since last order".to_owned(),
+        "log_orders" => "orders".to_owned(),
+        "log_spend" => "spend".to_owned(),
+        "log_basket" => "basket size".to_owned(),
+        "distinct_items" => "variety".to_owned(),
+        "refund_share" => "refunds".to_owned(),
+        "morning" | "afternoon" | "evening" => format!("{name} orders"),
+        "weekend" => "weekend orders".to_owned(),
+        _ => match name.strip_prefix("cat:") {
+            Some(OTHER_CATEGORY) => "other products".to_owned(),
+            Some(category) => format!("{category} share"),
+            None => name.to_owned(),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -300,6 +375,59 @@ mod tests {
         let u2 = f.values.row(1);
         assert!((u2[0] - 1.0).abs() < 1e-12);
         assert_eq!(&u2[6..], [0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn given_categories_fix_the_columns() {
+        let events = vec![
+            purchase(
+                "1",
+                "u1",
+                "2024-06-01T08:00:00Z",
+                r#"{"item_id":"mug","item_category":"mug","price":250,"quantity":3},
+                   {"item_id":"lamp","item_category":"lamp","price":1000,"quantity":1}"#,
+            ),
+            purchase(
+                "2",
+                "u2",
+                "2024-06-02T08:00:00Z",
+                r#"{"item_id":"bowl","item_category":"bowl","price":100,"quantity":4}"#,
+            ),
+        ];
+        let reference = DateTime::parse_from_rfc3339("2024-06-05T12:00:00Z").unwrap();
+        let zone = crate::events::time_zone("UTC").unwrap();
+        // "vase" is bought by nobody and "bowl" by u2 only; u1's row is the same either way.
+        let given = ["lamp".to_owned(), "vase".to_owned()];
+        let f = shopper_features_with(&events, reference, zone, CategoryColumns::Given(&given))
+            .unwrap();
+        assert_eq!(&f.names[10..], ["cat:lamp", "cat:vase", "cat:other"]);
+        assert_eq!(&f.values.row(0)[10..], [0.25, 0.0, 0.75]);
+        assert_eq!(&f.values.row(1)[10..], [0.0, 0.0, 1.0]);
+
+        let most = shopper_features(&events, reference, zone, 2).unwrap();
+        assert_eq!(&most.names[10..], ["cat:bowl", "cat:mug", "cat:other"]);
+        assert_eq!(&most.values.row(0)[..10], &f.values.row(0)[..10]);
+
+        let none =
+            shopper_features_with(&events, reference, zone, CategoryColumns::Given(&[])).unwrap();
+        assert_eq!(none.names.len(), 10);
+
+        for bad in [
+            vec!["mug".to_owned(), "mug".to_owned()],
+            vec!["other".to_owned()],
+        ] {
+            let err = shopper_features_with(&events, reference, zone, CategoryColumns::Given(&bad))
+                .unwrap_err();
+            assert!(err.to_string().contains("give each category once"), "{err}");
+        }
+    }
+
+    #[test]
+    fn feature_labels_read_as_words() {
+        assert_eq!(feature_label("log_spend"), "spend");
+        assert_eq!(feature_label("cat:mug"), "mug share");
+        assert_eq!(feature_label("cat:other"), "other products");
+        assert_eq!(feature_label("evening"), "evening orders");
     }
 
     #[test]

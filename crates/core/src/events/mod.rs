@@ -72,7 +72,10 @@ pub use event::{
     PurchaseParams, Rating, Recipient, RefundParams, ReviewParams, SearchParams, ShareParams,
     read_json_lines, read_json_lines_strict, write_json_lines,
 };
-pub use features::{OTHER_CATEGORY, ShopperFeatures, shopper_features};
+pub use features::{
+    CategoryColumns, OTHER_CATEGORY, ShopperFeatures, feature_label, feature_names,
+    shopper_features, shopper_features_with,
+};
 pub use online_retail::{
     DropReason, OnlineRetailImport, OnlineRetailReport, Repair, read_online_retail,
 };
