@@ -111,6 +111,45 @@ impl StoredTensor {
     }
 }
 
+impl StoredTensor {
+    /// Stores float64 values exactly, for numbers a model must read back to the last bit.
+    pub fn exact_f64(name: &str, shape: &[usize], values: &[f64]) -> Result<Self> {
+        if shape.iter().product::<usize>() != values.len() {
+            return Err(Error::Input(format!(
+                "tensor `{name}` has {} values for shape {shape:?}",
+                values.len()
+            )));
+        }
+        if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+            return Err(Error::Input(format!(
+                "tensor `{name}` holds {bad}; a model with non-finite values cannot be stored"
+            )));
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            dtype: Dtype::F64,
+            shape: shape.to_vec(),
+            bytes: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        })
+    }
+
+    /// Stores small whole numbers, such as labels, a byte each.
+    pub fn bytes_u8(name: &str, shape: &[usize], values: &[u8]) -> Result<Self> {
+        if shape.iter().product::<usize>() != values.len() {
+            return Err(Error::Input(format!(
+                "tensor `{name}` has {} values for shape {shape:?}",
+                values.len()
+            )));
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            dtype: Dtype::U8,
+            shape: shape.to_vec(),
+            bytes: values.to_vec(),
+        })
+    }
+}
+
 fn le_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }

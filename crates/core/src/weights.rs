@@ -40,6 +40,14 @@ impl<'a> WeightSource<'a> {
         self.tensors.tensor(key).is_ok()
     }
 
+    /// The shape of a tensor, if the file has one of this name.
+    pub fn shape(&self, key: &str) -> Option<Vec<usize>> {
+        self.tensors
+            .tensor(key)
+            .ok()
+            .map(|view| view.shape().to_vec())
+    }
+
     /// The parsed file, for readers that walk every tensor.
     pub(crate) fn tensors(&self) -> &SafeTensors<'a> {
         &self.tensors
@@ -92,6 +100,43 @@ impl<'a> WeightSource<'a> {
         };
         self.taken.insert(key.to_owned());
         Ok(values)
+    }
+
+    /// Takes a float64 tensor exactly as stored, checking its type and shape: for numbers that
+    /// must survive a model file to the last bit, such as a fitted standardiser.
+    pub fn take_f64(&mut self, key: &str, expected: &[usize]) -> Result<Vec<f64>> {
+        let data = self.take_raw(key, Dtype::F64, expected)?;
+        Ok(data
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+            .collect())
+    }
+
+    /// Takes an unsigned 8-bit tensor, checking its type and shape.
+    pub fn take_u8(&mut self, key: &str, expected: &[usize]) -> Result<Vec<u8>> {
+        Ok(self.take_raw(key, Dtype::U8, expected)?.to_vec())
+    }
+
+    fn take_raw(&mut self, key: &str, dtype: Dtype, expected: &[usize]) -> Result<&'a [u8]> {
+        let view = self.tensors.tensor(key).map_err(|_| Error::MissingKey {
+            key: key.to_owned(),
+        })?;
+        if view.shape() != expected {
+            return Err(Error::Shape {
+                key: key.to_owned(),
+                expected: expected.to_vec(),
+                actual: view.shape().to_vec(),
+            });
+        }
+        if view.dtype() != dtype {
+            return Err(Error::Dtype {
+                key: key.to_owned(),
+                expected: format!("{dtype:?}"),
+                actual: format!("{:?}", view.dtype()),
+            });
+        }
+        self.taken.insert(key.to_owned());
+        Ok(view.data())
     }
 
     /// Takes a float32 tensor of rank `D` and places it on `device`.
