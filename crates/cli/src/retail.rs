@@ -12,7 +12,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use vitrine_core::events::{
     CleaningConfig, CleaningReport, Event, EventKind, OnlineRetailReport, clean, read_online_retail,
 };
-use vitrine_core::{DeviceKind, TaggerFile, TextTagger, open_device};
+use vitrine_core::recommend::ItemTag;
+use vitrine_core::{DeviceKind, TaggerFile, TextTagger, category_from_tags, open_device};
 
 /// Where the events come from, shared by `vitrine profile` and `vitrine forecast`.
 #[derive(Debug, Clone, Args)]
@@ -133,13 +134,14 @@ fn categorise(events: &mut [Event], tagger_path: &Path) -> Result<(usize, usize)
     for (name, category) in names.iter_mut() {
         let text = name.to_lowercase();
         let entities = tagger.tag(&text)?;
-        *category = entities
-            .iter()
-            .rev()
-            .find(|e| e.kind == "core_product_type")
-            .and_then(|e| e.text.split_whitespace().last())
-            .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()).to_owned())
-            .filter(|word| !word.is_empty());
+        let tags: Vec<ItemTag> = entities
+            .into_iter()
+            .map(|e| ItemTag {
+                kind: e.kind,
+                text: e.text,
+            })
+            .collect();
+        *category = category_from_tags(&tags);
         bar.inc(1);
     }
     bar.finish_and_clear();

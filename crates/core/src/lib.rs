@@ -12,6 +12,8 @@
 //!   ties it to its tokenizer.
 //! - [`EntityReport`]: entity-level precision, recall and F1 of tag sequences, and readers of
 //!   tagged text ([`read_queryner`], [`read_conll`]).
+//! - [`ShopperModel`]: one shopper's segment, map point and spend forecast, placed from their
+//!   own events by the shipped profile model.
 //!
 //! # Features
 //!
@@ -60,6 +62,7 @@ mod quantization_gate;
 mod random;
 pub mod rec_metrics;
 pub mod recommend;
+mod shopper_model;
 mod tagged_text;
 mod tagger;
 mod token_labels;
@@ -86,6 +89,11 @@ pub use quantization_gate::{
     MAX_F1_DROP, MAX_O_SHARE_SHIFT, MIN_AGREEMENT, MIN_F1_RATIO, QuantizationGate,
 };
 pub use random::SplitMix64;
+pub use shopper_model::{
+    FittedShopperModel, ForecastBasis, MapPoint, MapPosition, PROFILE_KIND, PlacedFeature,
+    PlacedSegment, SegmentSummary, ShopperForecast, ShopperModel, ShopperModelConfig,
+    ShopperPlacement, category_from_tags,
+};
 pub use tagged_text::{TaggedText, read_conll, read_labels, read_queryner};
 pub use tagger::{
     TAGGER_KIND, Tagger, TaggerConfig, TaggerFile, TaggerStorage, TextTagger, masked_cross_entropy,
