@@ -8,6 +8,7 @@ mod encode;
 mod eval;
 mod eval_recommender;
 mod export;
+mod export_profile;
 mod forecast;
 mod plot;
 mod profile;
@@ -69,6 +70,8 @@ enum EvalCommand {
 enum ExportCommand {
     /// Quantize a tagger checkpoint to int8 and write it with its tokenizer.
     Tagger(export::ExportTaggerArgs),
+    /// Fit the shopper profile and forecast on Online Retail and write it with its model card.
+    Profile(export_profile::ExportProfileArgs),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +88,9 @@ fn main() -> ExitCode {
             eval_recommender::run(&args, &mut std::io::stdout().lock())
         }
         Command::Export(ExportCommand::Tagger(args)) => export::run(&args),
+        Command::Export(ExportCommand::Profile(args)) => {
+            export_profile::run(&args, &mut std::io::stdout().lock())
+        }
         Command::Tag(args) => tag::run(&args, &mut std::io::stdout().lock()),
         Command::Profile(args) => profile::run(&args, &mut std::io::stdout().lock()),
         Command::Forecast(args) => forecast::run(&args, &mut std::io::stdout().lock()),
