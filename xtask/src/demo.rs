@@ -41,6 +41,11 @@ pub(crate) fn build_app() -> Result<()> {
         &root().join("models/recommender"),
         &root().join("dist/models/recommender"),
         &["recommender.safetensors"],
+    )?;
+    crate::test::link_assets(
+        &root().join("models/profile"),
+        &root().join("dist/models/profile"),
+        &["profile.safetensors"],
     )
 }
 

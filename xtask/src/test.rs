@@ -82,7 +82,7 @@ pub(crate) fn run_all() -> Result<()> {
 /// wasm-bindgen-test in headless Chromium, on the real weights.
 ///
 /// The test runner serves files from the crate directory, so the base encoder and the shipped
-/// tagger and recommender are linked into `crates/wasm/.test-assets/` (ignored by git) for the tests to fetch.
+/// tagger, recommender and shopper model are linked into `crates/wasm/.test-assets/` (ignored by git) for the tests to fetch.
 fn browser_tests() -> Result<()> {
     let crate_dir = root().join("crates/wasm");
     link_assets(
@@ -99,6 +99,11 @@ fn browser_tests() -> Result<()> {
         &root().join("models/recommender"),
         &crate_dir.join(".test-assets/recommender"),
         &["recommender.safetensors"],
+    )?;
+    link_assets(
+        &root().join("models/profile"),
+        &crate_dir.join(".test-assets/profile"),
+        &["profile.safetensors"],
     )?;
     // A page that fails before the tests start leaves the runner waiting for ever: bound it,
     // generously, since the time includes a cold release build.

@@ -18,9 +18,7 @@ pub(crate) fn ConsentBanner() -> impl IntoView {
             !dismissed.get() && !shop.engine().consent()
         }
     };
-    let allow = {
-        move |_| set_consent(&shop, true)
-    };
+    let allow = { move |_| set_consent(&shop, true) };
     view! {
         <Show when=visible>
             <aside class="consent" role="region" aria-label="Consent">
@@ -116,9 +114,7 @@ pub(crate) fn YourData() -> impl IntoView {
             format!("{}: {}", s.kind, s.reason)
         }
     };
-    let toggle = {
-        move |ev: leptos::ev::Event| set_consent(&shop, event_target_checked(&ev))
-    };
+    let toggle = { move |ev: leptos::ev::Event| set_consent(&shop, event_target_checked(&ev)) };
     let export = {
         move |_| {
             let text = shop.engine().export();

@@ -12,9 +12,11 @@ use std::rc::Rc;
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use vitrine_core::TaggedEntity;
 use vitrine_core::events::{Event, EventKind};
 use vitrine_core::recommend::{CatalogueItem, ShippedRecommender, Suggestions, weighted_history};
+use vitrine_core::{
+    MapPoint, SegmentSummary, ShopperModel, ShopperPlacement, TaggedEntity, category_from_tags,
+};
 
 use crate::fetch::{Progress, fetch_model, forget};
 use crate::store::{self, EventStore, Opened, StorageStatus, StoreError};
@@ -73,6 +75,19 @@ impl Default for RecommendOptions {
     }
 }
 
+/// A shopper's place among the shop's customers, and the map to draw it on.
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    /// This shopper: features, map point, segment and forecast.
+    pub placement: ShopperPlacement,
+    /// Every segment's summary, by segment id.
+    pub segments: Vec<SegmentSummary>,
+    /// A sample of the shop's customers on the map, with their segments.
+    pub map: Vec<MapPoint>,
+    /// The share of variance each map axis explains.
+    pub explained_variance: Vec<f64>,
+}
+
 /// Local click-through and conversion, counted on the device.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Engagement {
@@ -109,6 +124,7 @@ struct State {
 pub struct Engine {
     tagger: ShopperTagger,
     recommender: ShippedRecommender,
+    profile: ShopperModel,
     namespace: String,
     sizes: Vec<ModelSize>,
     state: Rc<RefCell<State>>,
@@ -183,6 +199,14 @@ impl Engine {
             }
         };
 
+        let profile = match ShopperModel::from_bytes(&bytes[3].1) {
+            Ok(profile) => profile,
+            Err(err) => {
+                forget(&bytes[3].0).await;
+                return Err(format!("the shopper model did not load: {err}"));
+            }
+        };
+
         progress(0.95, "Opening your data on this device…");
         let state = State {
             consent: false,
@@ -201,6 +225,7 @@ impl Engine {
         let engine = Engine {
             tagger,
             recommender,
+            profile,
             namespace: namespace.to_owned(),
             sizes,
             state: Rc::new(RefCell::new(state)),
@@ -464,6 +489,24 @@ impl Engine {
             .suggest(&none, k, 0.0)
             .map(|list| list.items.into_iter().map(|s| s.item).collect())
             .unwrap_or_default()
+    }
+
+    /// Where this shopper's own purchases place them among the shop's customers: their segment,
+    /// their point on the map and their forecast. A shopper without purchases gets the
+    /// population's forecast and no segment, flagged as not enough data.
+    pub fn profile(&self) -> Result<Profile, String> {
+        let events = self.events();
+        let category_of = |id: &str| self.item(id).and_then(|i| category_from_tags(&i.tags));
+        let placement = self
+            .profile
+            .place(&events, category_of, now())
+            .map_err(|e| e.to_string())?;
+        Ok(Profile {
+            placement,
+            segments: self.profile.segments().to_vec(),
+            map: self.profile.map_points().to_vec(),
+            explained_variance: self.profile.explained_variance_ratio().to_vec(),
+        })
     }
 
     /// Local click-through and conversion.

@@ -475,6 +475,20 @@ impl JsEngine {
         }
     }
 
+    /// `{ placement: { enough_data, note, orders, features, map, segment, forecast }, segments,
+    /// map, explained_variance }`: where the shopper's own purchases place them.
+    pub fn profile(&self) -> Result<JsValue, JsError> {
+        let profile = self.engine.profile().map_err(|e| JsError::new(&e))?;
+        to_js(&profile)
+    }
+
+    /// `{ horizon_days, orders, spend, probability_active, currency, basis }`: the shopper's
+    /// expected orders and spend in the coming days.
+    pub fn forecast(&self) -> Result<JsValue, JsError> {
+        let profile = self.engine.profile().map_err(|e| JsError::new(&e))?;
+        to_js(&profile.placement.forecast)
+    }
+
     /// Local click-through and conversion counts.
     pub fn engagement(&self) -> Result<JsValue, JsError> {
         to_js(&self.engine.engagement())

@@ -74,7 +74,11 @@ async fn events_and_meta_round_trip_and_clear() {
     assert!(!store::exists(name).await.expect("lists"));
     let db = ready(name).await;
     assert!(store::exists(name).await.expect("lists"));
-    let events = vec![event("a", "85123A"), event("b", "22423"), event("c", "ü-🎁")];
+    let events = vec![
+        event("a", "85123A"),
+        event("b", "22423"),
+        event("c", "ü-🎁"),
+    ];
     db.append(&events).await.expect("saves");
     db.put_meta(&json!({ "key": "consent", "visitor": "v1" }))
         .await
@@ -116,10 +120,16 @@ async fn a_blocked_upgrade_settles_then_completes_when_the_other_tab_closes() {
         Ok(Opened::Blocked(pending)) => pending,
         other => panic!("expected a blocked upgrade, got {other:?}"),
     };
-    assert!(StoreError::Blocked.to_string().contains("close the other tabs"));
+    assert!(
+        StoreError::Blocked
+            .to_string()
+            .contains("close the other tabs")
+    );
 
     other.close();
-    let db = pending.await.expect("the upgrade completes once the other tab lets go");
+    let db = pending
+        .await
+        .expect("the upgrade completes once the other tab lets go");
     assert_eq!(db.events().await.expect("reads"), old);
     db.close();
     fresh(name).await;
@@ -144,7 +154,8 @@ async fn this_connection_gives_way_to_a_newer_build() {
     assert!(db.is_closed());
     let refused = db.append(&[event("y", "22423")]).await;
     assert!(matches!(refused, Err(StoreError::Newer(_))), "{refused:?}");
-    assert!(refused.unwrap_err().to_string().contains("reload the page"));
+    let message = refused.expect_err("refused").to_string();
+    assert!(message.contains("reload the page"), "{message}");
     newer.close();
     fresh(name).await;
 }
@@ -164,7 +175,11 @@ async fn the_engine_keeps_nothing_before_consent_and_everything_after() {
     let view = json!({ "event": "view_item", "params": { "items": [{ "item_id": "85123A" }] } });
     let tracked = engine.track(view).await.expect("tracks");
     assert!(!tracked.saved);
-    assert!(!store::exists(&database_name(namespace)).await.expect("lists"));
+    assert!(
+        !store::exists(&database_name(namespace))
+            .await
+            .expect("lists")
+    );
 
     // A malformed event is refused with its field, and nothing is recorded.
     let bad = json!({ "event": "add_to_cart", "params": { "items": [] } });
@@ -190,7 +205,11 @@ async fn the_engine_keeps_nothing_before_consent_and_everything_after() {
         .recommend(&RecommendOptions::default())
         .expect("recommends");
     assert!(list.personalised);
-    assert!(list.items.iter().all(|s| s.item != "85123A" && s.item != "22423"));
+    assert!(
+        list.items
+            .iter()
+            .all(|s| s.item != "85123A" && s.item != "22423")
+    );
 
     // Export holds both; deletion leaves none, in memory and on the device.
     let exported: Value = serde_json::from_str(&engine.export()).expect("JSON");
@@ -202,5 +221,9 @@ async fn the_engine_keeps_nothing_before_consent_and_everything_after() {
     db.close();
 
     engine.set_consent(false).await.expect("withdraws");
-    assert!(!store::exists(&database_name(namespace)).await.expect("lists"));
+    assert!(
+        !store::exists(&database_name(namespace))
+            .await
+            .expect("lists")
+    );
 }
