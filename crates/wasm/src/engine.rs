@@ -166,10 +166,16 @@ impl Engine {
                 "recommender/recommender.safetensors",
                 "the recommender",
                 0.8,
+                0.88,
+            ),
+            (
+                "profile/profile.safetensors",
+                "the shopper model",
+                0.88,
                 0.9,
             ),
         ];
-        let mut bytes = Vec::new();
+        let mut fetched = Vec::new();
         for (file, label, from, to) in files {
             let url = format!("{base}/{file}");
             let (body, cached) = fetch_model(&url, label, from, to, progress).await?;
@@ -178,31 +184,34 @@ impl Engine {
                 bytes: body.len(),
                 cached,
             });
-            bytes.push((url, body));
+            fetched.push((url, body));
         }
+        let [tokenizer, tagger, recommender, profile]: [(String, Vec<u8>); 4] = fetched
+            .try_into()
+            .map_err(|_| "a model file is missing".to_owned())?;
 
         progress(0.9, "Checking and preparing the models…");
-        let tagger = ShopperTagger::load_bytes(&bytes[1].1, &bytes[0].1, prefer_gpu).await;
-        let tagger = match tagger {
-            Ok(tagger) => tagger,
+        let loaded = ShopperTagger::load_bytes(&tagger.1, &tokenizer.1, prefer_gpu).await;
+        let tagger = match loaded {
+            Ok(loaded) => loaded,
             Err(err) => {
-                forget(&bytes[0].0).await;
-                forget(&bytes[1].0).await;
+                forget(&tokenizer.0).await;
+                forget(&tagger.0).await;
                 return Err(format!("the tagger did not load: {err}"));
             }
         };
-        let recommender = match ShippedRecommender::from_bytes(&bytes[2].1) {
-            Ok(recommender) => recommender,
+        let recommender = match ShippedRecommender::from_bytes(&recommender.1) {
+            Ok(loaded) => loaded,
             Err(err) => {
-                forget(&bytes[2].0).await;
+                forget(&recommender.0).await;
                 return Err(format!("the recommender did not load: {err}"));
             }
         };
 
-        let profile = match ShopperModel::from_bytes(&bytes[3].1) {
-            Ok(profile) => profile,
+        let profile = match ShopperModel::from_bytes(&profile.1) {
+            Ok(loaded) => loaded,
             Err(err) => {
-                forget(&bytes[3].0).await;
+                forget(&profile.0).await;
                 return Err(format!("the shopper model did not load: {err}"));
             }
         };
