@@ -88,7 +88,8 @@ for (const webgpu of [true, false]) {
       await page.goto(url);
       await ready(page, errors);
       const backend = page.getByTestId('backend');
-      assert.match(await backend.innerText(), webgpu ? /Running on (webgpu|cpu)/ : /Running on cpu/);
+      const expected = webgpu ? /Running on (webgpu|cpu)/ : /Running on cpu/;
+      assert.match(await backend.innerText(), expected);
 
       // Consent first: nothing is stored before it.
       assert.equal(await eventCount(page), 0);

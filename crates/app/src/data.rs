@@ -169,7 +169,9 @@ pub(crate) fn YourData() -> impl IntoView {
             <button class="danger" on:click=delete>"Delete everything"</button>
         </p>
         <Show when=move || message.get().is_some()>
-            <p role="status" data-testid="data-message">{move || message.get().unwrap_or_default()}</p>
+            <p role="status" data-testid="data-message">
+                {move || message.get().unwrap_or_default()}
+            </p>
         </Show>
         {move || {
             let events = events();

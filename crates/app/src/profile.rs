@@ -117,7 +117,9 @@ pub fn Profile() -> impl IntoView {
                 let f = &p.forecast;
                 let basis = match f.basis {
                     vitrine_core::ForecastBasis::History => "from your own orders",
-                    vitrine_core::ForecastBasis::Population => "the average shopper's, until you order",
+                    vitrine_core::ForecastBasis::Population => {
+                        "the average shopper's, until you order"
+                    }
                 };
                 let forecast = format!(
                     "In the next {:.0} days: {:.2} orders, {} ({basis}).",

@@ -179,7 +179,9 @@ pub(crate) fn Catalogue(query: Option<String>) -> impl IntoView {
             />
             <button type="submit">"Search"</button>
         </form>
-        {query.filter(|q| !q.trim().is_empty()).map(|q| view! { <Entities query=q result=tagged /> })}
+        {query
+            .filter(|q| !q.trim().is_empty())
+            .map(|q| view! { <Entities query=q result=tagged /> })}
         <h2>{heading}</h2>
         {move || {
             let items = results();
@@ -376,7 +378,9 @@ pub(crate) fn Cart() -> impl IntoView {
     view! {
         <h2>"Your cart"</h2>
         <Show when=move || paid.get().is_some()>
-            <p class="ok" role="status" data-testid="paid">{move || paid.get().unwrap_or_default()}</p>
+            <p class="ok" role="status" data-testid="paid">
+                {move || paid.get().unwrap_or_default()}
+            </p>
         </Show>
         {move || {
             let lines = lines();
@@ -393,17 +397,27 @@ pub(crate) fn Cart() -> impl IntoView {
                     let price = l.item.price.map(&money).unwrap_or_default();
                     view! {
                         <tr>
-                            <td><a href=Route::Item(l.item.id.clone()).href()>{l.item.title.clone()}</a></td>
+                            <td>
+                                <a href=Route::Item(l.item.id.clone()).href()>
+                                    {l.item.title.clone()}
+                                </a>
+                            </td>
                             <td>{l.quantity}</td>
                             <td>{price}</td>
-                            <td><button class="secondary" on:click=remove(l.item.clone())>"Remove one"</button></td>
+                            <td>
+                                <button class="secondary" on:click=remove(l.item.clone())>
+                                    "Remove one"
+                                </button>
+                            </td>
                         </tr>
                     }
                 })
                 .collect_view();
             view! {
                 <table>
-                    <thead><tr><th>"product"</th><th>"quantity"</th><th>"price"</th><th></th></tr></thead>
+                    <thead>
+                        <tr><th>"product"</th><th>"quantity"</th><th>"price"</th><th></th></tr>
+                    </thead>
                     <tbody>{rows}</tbody>
                 </table>
                 <p class="total">"Total: " {money(total)}</p>
@@ -436,7 +450,11 @@ pub(crate) fn ForYou() -> impl IntoView {
                     "Popular products: look at or buy a few things and this list becomes yours."
                 };
                 view! {
-                    <p class="muted" data-testid="personalised" data-personalised=list.personalised.to_string()>
+                    <p
+                        class="muted"
+                        data-testid="personalised"
+                        data-personalised=list.personalised.to_string()
+                    >
                         {note}
                     </p>
                     <SuggestionList list=list name="for_you" />

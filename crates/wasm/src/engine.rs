@@ -469,24 +469,42 @@ impl Engine {
     /// Products for this shopper, folded in from their events, or like one product when the
     /// context is `item:<id>`. Counts the products shown for the click-through rate.
     pub fn recommend(&self, options: &RecommendOptions) -> Result<Suggestions, String> {
-        let list = match options.context.as_deref() {
+        let title = |id: &str| self.item(id).map(|i| i.title.clone()).unwrap_or_default();
+        let mut list = match options.context.as_deref() {
             Some(context) => {
                 let Some(id) = context.strip_prefix("item:") else {
                     return Err(format!(
                         "unknown context {context:?}: give \"item:<product id>\" or none"
                     ));
                 };
-                self.recommender
+                let mut list = self
+                    .recommender
                     .suggest(&[id], options.k, options.diversity)
+                    .map_err(|e| e.to_string())?;
+                for s in &mut list.items {
+                    if s.because.is_some() {
+                        s.explanation = format!("similar to {}", title(id));
+                    }
+                }
+                list
             }
             None => {
                 let events = self.events();
                 let history: Vec<(&str, f32)> = weighted_history(&events);
-                self.recommender
+                let mut list = self
+                    .recommender
                     .suggest_weighted(&history, options.k, options.diversity)
+                    .map_err(|e| e.to_string())?;
+                for s in &mut list.items {
+                    if let Some(id) = &s.because {
+                        let verb = strongest_action(&events, id);
+                        s.explanation = format!("because you {verb} {id} ({})", title(id));
+                    }
+                }
+                list
             }
-        }
-        .map_err(|e| e.to_string())?;
+        };
+        list.items.truncate(options.k);
         self.state.borrow_mut().shown += list.items.len() as u64;
         Ok(list)
     }
@@ -542,6 +560,24 @@ impl Engine {
             conversion: ratio(converted, sessions.len() as u64),
         }
     }
+}
+
+/// What the shopper did with a product, the strongest first, worded for an explanation.
+fn strongest_action(events: &[Event], id: &str) -> &'static str {
+    let rank = |kind: &EventKind| match kind {
+        EventKind::Purchase(_) => (6, "bought"),
+        EventKind::Gift(_) => (5, "gave"),
+        EventKind::Share(_) => (4, "shared"),
+        EventKind::Review(_) => (3, "reviewed"),
+        EventKind::AddToCart(_) | EventKind::BeginCheckout(_) => (2, "put in your cart"),
+        _ => (1, "looked at"),
+    };
+    events
+        .iter()
+        .filter(|e| e.kind.item_ids().contains(&id))
+        .map(|e| rank(&e.kind))
+        .max_by_key(|(strength, _)| *strength)
+        .map_or("looked at", |(_, verb)| verb)
 }
 
 /// Takes an opened database: reads its events and visitor, then saves what is only in memory.

@@ -96,6 +96,10 @@ pub struct Suggestion {
     pub score: f64,
     /// Why it is there, naming the shopper's product by id and title.
     pub explanation: String,
+    /// The shopper's product the explanation names, so a caller that knows what the shopper
+    /// did with it (looked, bought, shared) can word the reason to match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub because: Option<String>,
 }
 
 /// A list for one history ([`ShippedRecommender::suggest`]).
@@ -363,25 +367,30 @@ impl ShippedRecommender {
         let items = picks
             .iter()
             .filter_map(|&i| candidates.items.get(i))
-            .map(|r| Suggestion {
-                item: r.item.clone(),
-                title: title(&r.item),
-                score: r.score,
-                explanation: match &r.reason {
-                    Reason::BecauseYouHad { similarity, .. }
-                        if *similarity < SEGMENT_EXPLANATION_BELOW
-                            && model
-                                .data()
-                                .item_index(&r.item)
-                                .is_some_and(|i| segment_popular.iter().any(|&(j, _)| j == i)) =>
-                    {
-                        "popular in your segment".to_owned()
-                    }
-                    Reason::BecauseYouHad { item, .. } => {
-                        format!("{} ({})", r.explanation(), title(item))
-                    }
-                    _ => r.explanation(),
-                },
+            .map(|r| {
+                let segment_pick = matches!(&r.reason, Reason::BecauseYouHad { similarity, .. }
+                    if *similarity < SEGMENT_EXPLANATION_BELOW
+                        && model
+                            .data()
+                            .item_index(&r.item)
+                            .is_some_and(|i| segment_popular.iter().any(|&(j, _)| j == i)));
+                let because = match &r.reason {
+                    Reason::BecauseYouHad { item, .. } if !segment_pick => Some(item.clone()),
+                    _ => None,
+                };
+                Suggestion {
+                    item: r.item.clone(),
+                    title: title(&r.item),
+                    score: r.score,
+                    because,
+                    explanation: match &r.reason {
+                        _ if segment_pick => "popular in your segment".to_owned(),
+                        Reason::BecauseYouHad { item, .. } => {
+                            format!("{} ({})", r.explanation(), title(item))
+                        }
+                        _ => r.explanation(),
+                    },
+                }
             })
             .collect();
         Ok(Suggestions {
