@@ -82,7 +82,8 @@ pub(crate) fn run_all() -> Result<()> {
 /// wasm-bindgen-test in headless Chromium, on the real weights.
 ///
 /// The test runner serves files from the crate directory, so the base encoder and the shipped
-/// tagger, recommender and shopper model are linked into `crates/wasm/.test-assets/` (ignored by git) for the tests to fetch.
+/// tagger, recommender and shopper model are linked into `crates/wasm/.test-assets/` (ignored
+/// by git) for the tests to fetch.
 fn browser_tests() -> Result<()> {
     let crate_dir = root().join("crates/wasm");
     link_assets(

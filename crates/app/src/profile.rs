@@ -90,23 +90,28 @@ fn draw(canvas: &web_sys::HtmlCanvasElement, profile: &Placed) -> Option<()> {
 pub fn Profile() -> impl IntoView {
     let shop = expect_context::<Shop>();
     let canvas = NodeRef::<Canvas>::new();
-    let profile = move || {
+    // Placed once per change of the events; the view and the drawing share it.
+    let profile = Memo::new(move |_| {
         shop.revision.track();
         shop.engine().profile()
-    };
+    });
     let engagement = move || {
         shop.revision.track();
         shop.engine().engagement()
     };
     Effect::new(move |_| {
-        if let (Some(node), Ok(placed)) = (canvas.get(), profile()) {
-            draw(&node, &placed);
+        if let Some(node) = canvas.get() {
+            profile.with(|placed| {
+                if let Ok(placed) = placed {
+                    draw(&node, placed);
+                }
+            });
         }
     });
 
     view! {
         <h2>"Your profile"</h2>
-        {move || match profile() {
+        {move || match profile.get() {
             Err(err) => view! { <p class="error" role="alert">{err}</p> }.into_any(),
             Ok(placed) => {
                 let p = placed.placement;

@@ -20,11 +20,16 @@ fn shop() -> Shop {
     expect_context::<Shop>()
 }
 
+/// A price in major units as integer minor units (the shop's currency has two decimals).
+fn minor_units(price: f64) -> i64 {
+    (price * 100.0).round() as i64
+}
+
 /// One GA4 item line for an event, priced in minor units.
 fn line(item: &CatalogueItem, quantity: u32) -> Value {
     let mut line = json!({ "item_id": item.id, "item_name": item.title, "quantity": quantity });
     if let Some(price) = item.price {
-        line["price"] = json!((price * 100.0).round() as i64);
+        line["price"] = json!(minor_units(price));
     }
     line
 }
@@ -347,9 +352,7 @@ pub(crate) fn Cart() -> impl IntoView {
             let items: Vec<Value> = lines.iter().map(|l| line(&l.item, l.quantity)).collect();
             let total: i64 = lines
                 .iter()
-                .map(|l| {
-                    (l.item.price.unwrap_or(0.0) * 100.0).round() as i64 * i64::from(l.quantity)
-                })
+                .map(|l| minor_units(l.item.price.unwrap_or(0.0)) * i64::from(l.quantity))
                 .sum();
             let currency = shop.engine().currency().to_owned();
             shop.track(items_event(&shop, "begin_checkout", items.clone()));

@@ -12,29 +12,14 @@ use serde::Serialize;
 use vitrine_core::events::{Event, EventKind};
 use vitrine_core::{FittedShopperModel, ShopperModel, ShopperModelConfig, ShopperPlacement};
 
-use crate::retail::{RetailArgs, load};
+use crate::profile::SegmentArgs;
+use crate::retail::load;
 
 /// Arguments of `vitrine export profile`.
 #[derive(Debug, Args)]
 pub(crate) struct ExportProfileArgs {
     #[command(flatten)]
-    retail: RetailArgs,
-
-    /// Number of segments.
-    #[arg(long, default_value_t = 5)]
-    segments: usize,
-
-    /// Most bought categories that get a feature each.
-    #[arg(long, default_value_t = 8)]
-    categories: usize,
-
-    /// Seed of k-means.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-
-    /// Time zone that hours and weekdays are read in.
-    #[arg(long, default_value = "Europe/London")]
-    timezone: String,
+    segmenting: SegmentArgs,
 
     /// Training shoppers kept as map points to draw.
     #[arg(long, default_value_t = 1_500)]
@@ -79,7 +64,7 @@ struct Fixture {
 
 /// Fits, checks and writes the model file and its card.
 pub(crate) fn run(args: &ExportProfileArgs, out: &mut impl Write) -> Result<()> {
-    let retail = load(&args.retail)?;
+    let retail = load(&args.segmenting.retail)?;
     writeln!(out, "{}", retail.summary())?;
     let last = retail
         .events
@@ -90,10 +75,10 @@ pub(crate) fn run(args: &ExportProfileArgs, out: &mut impl Write) -> Result<()> 
     // As `vitrine profile`: the day after the last event, so every shopper's recency is > 0.
     let reference = last + Duration::days(1);
     let config = ShopperModelConfig {
-        segments: args.segments,
-        categories: args.categories,
-        seed: args.seed,
-        time_zone: args.timezone.clone(),
+        segments: args.segmenting.segments,
+        categories: args.segmenting.categories,
+        seed: args.segmenting.seed,
+        time_zone: args.segmenting.timezone.clone(),
         map_points: args.map_points,
         ..ShopperModelConfig::default()
     };

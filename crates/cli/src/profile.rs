@@ -13,27 +13,35 @@ use vitrine_core::profile::{KMeans, KMeansConfig, Pca, Standardizer, describe_se
 use crate::plot::{SegmentPoint, segment_map};
 use crate::retail::{RetailArgs, load};
 
+/// How shoppers are segmented: shared by `vitrine profile` and `vitrine export profile`, so the
+/// shipped model is fitted as the printed segments are.
+#[derive(Debug, Args)]
+pub(crate) struct SegmentArgs {
+    #[command(flatten)]
+    pub(crate) retail: RetailArgs,
+
+    /// Number of segments.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) segments: usize,
+
+    /// Most bought categories that get a feature each.
+    #[arg(long, default_value_t = 8)]
+    pub(crate) categories: usize,
+
+    /// Seed of k-means.
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+
+    /// Time zone that hours and weekdays are read in.
+    #[arg(long, default_value = "Europe/London")]
+    pub(crate) timezone: String,
+}
+
 /// Arguments of `vitrine profile`.
 #[derive(Debug, Args)]
 pub(crate) struct ProfileArgs {
     #[command(flatten)]
-    retail: RetailArgs,
-
-    /// Number of segments.
-    #[arg(long, default_value_t = 5)]
-    segments: usize,
-
-    /// Most bought categories that get a feature each.
-    #[arg(long, default_value_t = 8)]
-    categories: usize,
-
-    /// Seed of k-means.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-
-    /// Time zone that hours and weekdays are read in.
-    #[arg(long, default_value = "Europe/London")]
-    timezone: String,
+    segmenting: SegmentArgs,
 
     /// Where the PCA map of shoppers, coloured by segment, is drawn.
     #[arg(long, default_value = "target/profile/segments.png")]
@@ -64,8 +72,8 @@ struct Segment {
 
 /// Builds the profiles and prints the segments.
 pub(crate) fn run(args: &ProfileArgs, out: &mut impl Write) -> Result<()> {
-    let zone = time_zone(&args.timezone)?;
-    let retail = load(&args.retail)?;
+    let zone = time_zone(&args.segmenting.timezone)?;
+    let retail = load(&args.segmenting.retail)?;
     let last = retail
         .events
         .iter()
@@ -73,14 +81,14 @@ pub(crate) fn run(args: &ProfileArgs, out: &mut impl Write) -> Result<()> {
         .max()
         .context("the data holds no events")?;
     let reference = last + Duration::days(1);
-    let features = shopper_features(&retail.events, reference, zone, args.categories)?;
+    let features = shopper_features(&retail.events, reference, zone, args.segmenting.categories)?;
 
     let (_, z) = Standardizer::fit_transform(&features.values)?;
     let pca = Pca::fit(&z, 2)?;
     let map = pca.transform(&z)?;
     let config = KMeansConfig {
-        seed: args.seed,
-        ..KMeansConfig::new(args.segments)
+        seed: args.segmenting.seed,
+        ..KMeansConfig::new(args.segmenting.segments)
     };
     let kmeans = KMeans::fit(&z, &config)?;
     let labels: Vec<String> = features.names.iter().map(|n| feature_label(n)).collect();
@@ -109,7 +117,7 @@ pub(crate) fn run(args: &ProfileArgs, out: &mut impl Write) -> Result<()> {
     writeln!(
         out,
         "k-means: {} segments ({} non-empty), inertia {:.1}\n",
-        args.segments, kmeans.effective_k, kmeans.inertia
+        args.segmenting.segments, kmeans.effective_k, kmeans.inertia
     )?;
     for (i, summary) in summaries.iter().enumerate() {
         writeln!(out, "segment {}: {summary}", i + 1)?;
@@ -125,7 +133,7 @@ pub(crate) fn run(args: &ProfileArgs, out: &mut impl Write) -> Result<()> {
     if let Some(dir) = args.plot.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    segment_map(&args.plot, &points, args.segments, ratio)?;
+    segment_map(&args.plot, &points, args.segmenting.segments, ratio)?;
     writeln!(out, "\nmap drawn to {}", args.plot.display())?;
 
     if let Some(path) = &args.json {

@@ -52,6 +52,26 @@ pub struct StoredTensor {
     pub bytes: Vec<u8>,
 }
 
+/// Refuses values that do not fill `shape` or that are not finite, naming the tensor.
+fn check_values(
+    name: &str,
+    shape: &[usize],
+    count: usize,
+    mut values: impl Iterator<Item = f64>,
+) -> Result<()> {
+    if shape.iter().product::<usize>() != count {
+        return Err(Error::Input(format!(
+            "tensor `{name}` has {count} values for shape {shape:?}"
+        )));
+    }
+    if let Some(bad) = values.find(|v| !v.is_finite()) {
+        return Err(Error::Input(format!(
+            "tensor `{name}` holds {bad}; a model with non-finite values cannot be stored"
+        )));
+    }
+    Ok(())
+}
+
 impl StoredTensor {
     /// Stores float32 values as `storage` says; int8 adds a second tensor of row scales.
     pub fn encode(
@@ -60,17 +80,12 @@ impl StoredTensor {
         values: &[f32],
         storage: Storage,
     ) -> Result<Vec<Self>> {
-        if shape.iter().product::<usize>() != values.len() {
-            return Err(Error::Input(format!(
-                "tensor `{name}` has {} values for shape {shape:?}",
-                values.len()
-            )));
-        }
-        if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
-            return Err(Error::Input(format!(
-                "tensor `{name}` holds {bad}; a model with non-finite weights cannot be stored"
-            )));
-        }
+        check_values(
+            name,
+            shape,
+            values.len(),
+            values.iter().map(|v| f64::from(*v)),
+        )?;
         let plain = |dtype, bytes| Self {
             name: name.to_owned(),
             dtype,
@@ -114,17 +129,7 @@ impl StoredTensor {
 impl StoredTensor {
     /// Stores float64 values exactly, for numbers a model must read back to the last bit.
     pub fn exact_f64(name: &str, shape: &[usize], values: &[f64]) -> Result<Self> {
-        if shape.iter().product::<usize>() != values.len() {
-            return Err(Error::Input(format!(
-                "tensor `{name}` has {} values for shape {shape:?}",
-                values.len()
-            )));
-        }
-        if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
-            return Err(Error::Input(format!(
-                "tensor `{name}` holds {bad}; a model with non-finite values cannot be stored"
-            )));
-        }
+        check_values(name, shape, values.len(), values.iter().copied())?;
         Ok(Self {
             name: name.to_owned(),
             dtype: Dtype::F64,

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use burn::prelude::*;
+use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 use serde::Deserialize;
 
@@ -58,16 +59,7 @@ impl<'a> WeightSource<'a> {
     /// Float32 is read as it is and float16 is widened. Int8 is multiplied by the per-row
     /// scales stored beside it under the same name plus [`SCALE_SUFFIX`], which this takes too.
     pub fn take_f32(&mut self, key: &str, expected: &[usize]) -> Result<Vec<f32>> {
-        let view = self.tensors.tensor(key).map_err(|_| Error::MissingKey {
-            key: key.to_owned(),
-        })?;
-        if view.shape() != expected {
-            return Err(Error::Shape {
-                key: key.to_owned(),
-                expected: expected.to_vec(),
-                actual: view.shape().to_vec(),
-            });
-        }
+        let view = self.view(key, expected)?;
         let values = match view.dtype() {
             Dtype::F32 => view
                 .data()
@@ -117,7 +109,8 @@ impl<'a> WeightSource<'a> {
         Ok(self.take_raw(key, Dtype::U8, expected)?.to_vec())
     }
 
-    fn take_raw(&mut self, key: &str, dtype: Dtype, expected: &[usize]) -> Result<&'a [u8]> {
+    /// The stored tensor `key`, checked to have the expected shape.
+    fn view(&self, key: &str, expected: &[usize]) -> Result<TensorView<'a>> {
         let view = self.tensors.tensor(key).map_err(|_| Error::MissingKey {
             key: key.to_owned(),
         })?;
@@ -128,6 +121,11 @@ impl<'a> WeightSource<'a> {
                 actual: view.shape().to_vec(),
             });
         }
+        Ok(view)
+    }
+
+    fn take_raw(&mut self, key: &str, dtype: Dtype, expected: &[usize]) -> Result<&'a [u8]> {
+        let view = self.view(key, expected)?;
         if view.dtype() != dtype {
             return Err(Error::Dtype {
                 key: key.to_owned(),

@@ -76,7 +76,7 @@ impl Default for RecommendOptions {
 }
 
 /// A shopper's place among the shop's customers, and the map to draw it on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Profile {
     /// This shopper: features, map point, segment and forecast.
     pub placement: ShopperPlacement,
@@ -111,8 +111,6 @@ struct State {
     store: Option<Rc<EventStore>>,
     status: StorageStatus,
     events: Vec<Event>,
-    /// Ids of events that are in memory only although consent was given.
-    unsaved: Vec<String>,
     visitor: String,
     session: String,
     counter: u64,
@@ -225,7 +223,6 @@ impl Engine {
                 reason: "nothing is stored until you agree".to_owned(),
             },
             events: Vec::new(),
-            unsaved: Vec::new(),
             visitor: random_id("v_"),
             session: random_id("s_"),
             counter: 0,
@@ -254,7 +251,7 @@ impl Engine {
     /// upgrade leaves the events in memory, says why, and finishes when the other tab lets go.
     async fn connect(&self) -> bool {
         match store::open(&database_name(&self.namespace)).await {
-            Ok(Opened::Ready(db)) => self.adopt(db).await,
+            Ok(Opened::Ready(db)) => adopt_into(&self.state, db).await,
             Ok(Opened::Blocked(pending)) => {
                 self.state.borrow_mut().consent = true;
                 self.fall_back(&StoreError::Blocked);
@@ -274,18 +271,8 @@ impl Engine {
         }
     }
 
-    async fn adopt(&self, db: EventStore) -> bool {
-        adopt_into(&self.state, db).await
-    }
-
     fn fall_back(&self, err: &StoreError) {
-        log::warn!("events stay in memory: {err}");
-        let mut state = self.state.borrow_mut();
-        state.store = None;
-        state.status = StorageStatus {
-            kind: "memory",
-            reason: err.to_string(),
-        };
+        set_memory(&self.state, err);
     }
 
     /// The device the tagger runs on, and why.
@@ -334,8 +321,6 @@ impl Engine {
     pub async fn set_consent(&self, given: bool) -> Result<StorageStatus, String> {
         if given {
             self.state.borrow_mut().consent = true;
-            let unsaved: Vec<String> = self.events().iter().map(|e| e.id.clone()).collect();
-            self.state.borrow_mut().unsaved = unsaved;
             if self.connect().await {
                 let visitor = self.state.borrow().visitor.clone();
                 let store = self.state.borrow().store.clone();
@@ -413,14 +398,10 @@ impl Engine {
                 false,
                 Some("kept in memory: you have not agreed to storage".into()),
             ),
-            (true, None) => {
-                self.state.borrow_mut().unsaved.push(event.id.clone());
-                (false, Some(self.storage().reason))
-            }
+            (true, None) => (false, Some(self.storage().reason)),
             (true, Some(store)) => match store.append(std::slice::from_ref(&json)).await {
                 Ok(()) => (true, None),
                 Err(err) => {
-                    self.state.borrow_mut().unsaved.push(event.id.clone());
                     if !matches!(err, StoreError::Full(_)) {
                         self.fall_back(&err);
                     }
@@ -443,7 +424,6 @@ impl Engine {
         }
         let mut state = self.state.borrow_mut();
         state.events.clear();
-        state.unsaved.clear();
         state.shown = 0;
         Ok(())
     }
@@ -630,7 +610,6 @@ async fn adopt_into(state: &Rc<RefCell<State>>, db: EventStore) -> bool {
         return false;
     }
     let mut s = state.borrow_mut();
-    s.unsaved.clear();
     s.store = Some(db);
     s.status = StorageStatus {
         kind: "indexeddb",
