@@ -18,7 +18,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use vitrine_wasm::engine::Engine;
+use vitrine_wasm::engine::{Engine, LoadOptions};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
@@ -171,7 +171,7 @@ fn App() -> impl IntoView {
 
     spawn_local(async move {
         let report = |share: f64, message: &str| set_progress.set((share, message.to_owned()));
-        match Engine::load(MODELS_URL, "", true, &report).await {
+        match Engine::load(MODELS_URL, &LoadOptions::default(), &report).await {
             Ok(engine) => {
                 let backend = engine.backend();
                 log::info!("Vitrine runs on {} ({})", backend.name, backend.reason);

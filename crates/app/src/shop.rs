@@ -299,7 +299,7 @@ pub(crate) fn Product(id: String) -> impl IntoView {
         move |_| {
             shop.track(json!({
                 "event": "share",
-                "params": { "item_id": item.id, "recipient": "a friend", "method": "link" },
+                "params": { "item_id": item.id, "recipient": "via-link", "method": "link" },
             }))
         }
     };

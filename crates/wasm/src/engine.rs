@@ -53,6 +53,28 @@ pub struct Tracked {
     pub message: Option<String>,
 }
 
+/// What to load and where to keep the shopper's events.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoadOptions {
+    /// Keeps this namespace's events apart from others on the same origin ("" for the app).
+    pub namespace: String,
+    /// Runs the tagger on WebGPU when the browser offers an adapter.
+    pub prefer_gpu: bool,
+    /// Loads the tagger (23 MB). A widget that only recommends leaves it out.
+    pub tagger: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            namespace: String::new(),
+            prefer_gpu: true,
+            tagger: true,
+        }
+    }
+}
+
 /// Options of a recommendation request.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -72,6 +94,25 @@ impl Default for RecommendOptions {
             context: None,
             diversity: 0.3,
         }
+    }
+}
+
+/// The most products one request may ask for.
+pub const MAX_K: usize = 100;
+
+impl RecommendOptions {
+    /// Refuses a length of 0 or over [`MAX_K`], and a diversity outside 0 to 1.
+    pub fn check(&self) -> Result<(), String> {
+        if !(1..=MAX_K).contains(&self.k) {
+            return Err(format!("k is {}: ask for 1 to {MAX_K} products", self.k));
+        }
+        if !(0.0..=1.0).contains(&self.diversity) {
+            return Err(format!(
+                "diversity is {}: give a number from 0 (the model's order) to 1",
+                self.diversity
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -120,7 +161,8 @@ struct State {
 /// The engine: models loaded once, events kept per visitor.
 #[derive(Debug)]
 pub struct Engine {
-    tagger: ShopperTagger,
+    tagger: Option<ShopperTagger>,
+    backend: Backend,
     recommender: ShippedRecommender,
     profile: ShopperModel,
     namespace: String,
@@ -147,57 +189,82 @@ pub fn now() -> DateTime<FixedOffset> {
 }
 
 impl Engine {
-    /// Loads the tagger and the recommender from `base` (a URL prefix holding `tagger/` and
-    /// `recommender/`), then the shopper's stored events if they consented before.
+    /// Loads the tagger (unless `options.tagger` is false), the recommender and the shopper
+    /// model from `base` (a URL prefix holding `tagger/`, `recommender/` and `profile/`), then
+    /// the shopper's stored events if they consented before.
     pub async fn load(
         base: &str,
-        namespace: &str,
-        prefer_gpu: bool,
+        options: &LoadOptions,
         progress: Progress<'_>,
     ) -> Result<Engine, String> {
         let base = base.trim_end_matches('/');
-        let mut sizes = Vec::new();
-        let files = [
-            ("tagger/tokenizer.json", "the tokenizer", 0.0, 0.05),
-            ("tagger/tagger.safetensors", "the tagger", 0.05, 0.8),
-            (
-                "recommender/recommender.safetensors",
-                "the recommender",
-                0.8,
-                0.88,
-            ),
-            (
-                "profile/profile.safetensors",
-                "the shopper model",
-                0.88,
-                0.9,
-            ),
+        let mut files = vec![
+            ("recommender/recommender.safetensors", "the recommender"),
+            ("profile/profile.safetensors", "the shopper model"),
         ];
-        let mut fetched = Vec::new();
-        for (file, label, from, to) in files {
+        if options.tagger {
+            files.splice(
+                0..0,
+                [
+                    ("tagger/tokenizer.json", "the tokenizer"),
+                    ("tagger/tagger.safetensors", "the tagger"),
+                ],
+            );
+        }
+
+        // Progress is shared by size: the tagger is most of the download.
+        let share = |file: &str| match file {
+            "tagger/tokenizer.json" => 0.05,
+            "tagger/tagger.safetensors" => 0.75,
+            "recommender/recommender.safetensors" => 0.08,
+            _ => 0.02,
+        };
+        let total: f64 = files.iter().map(|(file, _)| share(file)).sum();
+        let mut done = 0.0;
+        let mut sizes = Vec::new();
+        let mut fetched = std::collections::BTreeMap::new();
+        for (file, label) in files {
             let url = format!("{base}/{file}");
+            let (from, to) = (0.9 * done / total, 0.9 * (done + share(file)) / total);
+            done += share(file);
             let (body, cached) = fetch_model(&url, label, from, to, progress).await?;
             sizes.push(ModelSize {
                 file: file.to_owned(),
                 bytes: body.len(),
                 cached,
             });
-            fetched.push((url, body));
+            fetched.insert(file, (url, body));
         }
-        let [tokenizer, tagger, recommender, profile]: [(String, Vec<u8>); 4] = fetched
-            .try_into()
-            .map_err(|_| "a model file is missing".to_owned())?;
+        let mut take = |file: &str| {
+            fetched
+                .remove(file)
+                .ok_or_else(|| format!("{file} was not fetched"))
+        };
 
         progress(0.9, "Checking and preparing the models…");
-        let loaded = ShopperTagger::load_bytes(&tagger.1, &tokenizer.1, prefer_gpu).await;
-        let tagger = match loaded {
-            Ok(loaded) => loaded,
-            Err(err) => {
-                forget(&tokenizer.0).await;
-                forget(&tagger.0).await;
-                return Err(format!("the tagger did not load: {err}"));
+        let (tagger, backend) = if options.tagger {
+            let tokenizer = take("tagger/tokenizer.json")?;
+            let model = take("tagger/tagger.safetensors")?;
+            match ShopperTagger::load_bytes(&model.1, &tokenizer.1, options.prefer_gpu).await {
+                Ok(loaded) => {
+                    let backend = loaded.backend_info().clone();
+                    (Some(loaded), backend)
+                }
+                Err(err) => {
+                    forget(&tokenizer.0).await;
+                    forget(&model.0).await;
+                    return Err(format!("the tagger did not load: {err}"));
+                }
             }
+        } else {
+            let reason = "no model was loaded that needs a GPU: the recommender runs in plain Rust";
+            let backend = Backend {
+                name: "cpu",
+                reason: reason.to_owned(),
+            };
+            (None, backend)
         };
+        let recommender = take("recommender/recommender.safetensors")?;
         let recommender = match ShippedRecommender::from_bytes(&recommender.1) {
             Ok(loaded) => loaded,
             Err(err) => {
@@ -205,7 +272,7 @@ impl Engine {
                 return Err(format!("the recommender did not load: {err}"));
             }
         };
-
+        let profile = take("profile/profile.safetensors")?;
         let profile = match ShopperModel::from_bytes(&profile.1) {
             Ok(loaded) => loaded,
             Err(err) => {
@@ -228,8 +295,10 @@ impl Engine {
             counter: 0,
             shown: 0,
         };
+        let namespace = options.namespace.as_str();
         let engine = Engine {
             tagger,
+            backend,
             recommender,
             profile,
             namespace: namespace.to_owned(),
@@ -277,7 +346,7 @@ impl Engine {
 
     /// The device the tagger runs on, and why.
     pub fn backend(&self) -> &Backend {
-        self.tagger.backend_info()
+        &self.backend
     }
 
     /// The loaded model files and their sizes.
@@ -443,48 +512,16 @@ impl Engine {
 
     /// Tags shopper text.
     pub async fn tag(&self, text: &str) -> Result<Vec<TaggedEntity>, String> {
-        self.tagger.tag_text(text).await.map_err(|e| e.to_string())
+        let Some(tagger) = &self.tagger else {
+            return Err("the tagger was not loaded: load the engine with { tagger: true }".into());
+        };
+        tagger.tag_text(text).await.map_err(|e| e.to_string())
     }
 
     /// Products for this shopper, folded in from their events, or like one product when the
     /// context is `item:<id>`. Counts the products shown for the click-through rate.
     pub fn recommend(&self, options: &RecommendOptions) -> Result<Suggestions, String> {
-        let title = |id: &str| self.item(id).map(|i| i.title.clone()).unwrap_or_default();
-        let mut list = match options.context.as_deref() {
-            Some(context) => {
-                let Some(id) = context.strip_prefix("item:") else {
-                    return Err(format!(
-                        "unknown context {context:?}: give \"item:<product id>\" or none"
-                    ));
-                };
-                let mut list = self
-                    .recommender
-                    .suggest(&[id], options.k, options.diversity)
-                    .map_err(|e| e.to_string())?;
-                for s in &mut list.items {
-                    if s.because.is_some() {
-                        s.explanation = format!("similar to {}", title(id));
-                    }
-                }
-                list
-            }
-            None => {
-                let events = self.events();
-                let history: Vec<(&str, f32)> = weighted_history(&events);
-                let mut list = self
-                    .recommender
-                    .suggest_weighted(&history, options.k, options.diversity)
-                    .map_err(|e| e.to_string())?;
-                for s in &mut list.items {
-                    if let Some(id) = &s.because {
-                        let verb = strongest_action(&events, id);
-                        s.explanation = format!("because you {verb} {id} ({})", title(id));
-                    }
-                }
-                list
-            }
-        };
-        list.items.truncate(options.k);
+        let list = recommend_for(&self.recommender, &self.events(), options)?;
         self.state.borrow_mut().shown += list.items.len() as u64;
         Ok(list)
     }
@@ -540,6 +577,56 @@ impl Engine {
             conversion: ratio(converted, sessions.len() as u64),
         }
     }
+}
+
+/// Products for a shopper's events, or like one product when the context is `item:<id>`, each
+/// explained by what the shopper did. The browser engine and the edge handler both answer
+/// through here, so the same events give the same list.
+pub fn recommend_for(
+    recommender: &ShippedRecommender,
+    events: &[Event],
+    options: &RecommendOptions,
+) -> Result<Suggestions, String> {
+    options.check()?;
+    let title = |id: &str| {
+        recommender
+            .item(id)
+            .map(|i| i.title.clone())
+            .unwrap_or_default()
+    };
+    let mut list = match options.context.as_deref() {
+        Some(context) => {
+            let Some(id) = context.strip_prefix("item:") else {
+                return Err(format!(
+                    "unknown context {context:?}: give \"item:<product id>\" or none"
+                ));
+            };
+            let mut list = recommender
+                .suggest(&[id], options.k, options.diversity)
+                .map_err(|e| e.to_string())?;
+            for s in &mut list.items {
+                if s.because.is_some() {
+                    s.explanation = format!("similar to {}", title(id));
+                }
+            }
+            list
+        }
+        None => {
+            let history: Vec<(&str, f32)> = weighted_history(events);
+            let mut list = recommender
+                .suggest_weighted(&history, options.k, options.diversity)
+                .map_err(|e| e.to_string())?;
+            for s in &mut list.items {
+                if let Some(id) = &s.because {
+                    let verb = strongest_action(events, id);
+                    s.explanation = format!("because you {verb} {id} ({})", title(id));
+                }
+            }
+            list
+        }
+    };
+    list.items.truncate(options.k);
+    Ok(list)
 }
 
 /// What the shopper did with a product, the strongest first, worded for an explanation.

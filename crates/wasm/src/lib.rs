@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod edge;
 pub mod engine;
 mod fetch;
 pub mod store;
@@ -375,22 +376,17 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
 
 #[wasm_bindgen(js_class = Engine)]
 impl JsEngine {
-    /// Loads the models under `baseUrl` (`tagger/`, `recommender/`), reporting
+    /// Loads the models under `baseUrl` (`tagger/`, `recommender/`, `profile/`), reporting
     /// `onProgress(share, message)`, and the shopper's stored events. `options`:
-    /// `{ namespace, preferGpu }`; each namespace keeps its own events.
+    /// `{ namespace, preferGpu, tagger }`; each namespace keeps its own events, and
+    /// `tagger: false` leaves out the tagger for pages that only recommend.
     pub async fn load(
         #[wasm_bindgen(js_name = baseUrl)] base_url: String,
         #[wasm_bindgen(js_name = onProgress)] on_progress: Option<js_sys::Function>,
         options: JsValue,
     ) -> Result<JsEngine, JsError> {
-        #[derive(serde::Deserialize, Default)]
-        #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
-        struct LoadOptions {
-            namespace: String,
-            prefer_gpu: Option<bool>,
-        }
-        let options: LoadOptions = if options.is_undefined() || options.is_null() {
-            LoadOptions::default()
+        let options: engine::LoadOptions = if options.is_undefined() || options.is_null() {
+            engine::LoadOptions::default()
         } else {
             serde_wasm_bindgen::from_value(options)
                 .map_err(|e| JsError::new(&format!("load options: {e}")))?
@@ -400,20 +396,20 @@ impl JsEngine {
                 let _ = callback.call2(&JsValue::NULL, &share.into(), &message.into());
             }
         };
-        let engine = engine::Engine::load(
-            &base_url,
-            &options.namespace,
-            options.prefer_gpu.unwrap_or(true),
-            &report,
-        )
-        .await
-        .map_err(|e| JsError::new(&e))?;
+        let engine = engine::Engine::load(&base_url, &options, &report)
+            .await
+            .map_err(|e| JsError::new(&e))?;
         Ok(JsEngine { engine })
     }
 
     /// `{ name: "webgpu" | "cpu", reason }`.
     pub fn backend(&self) -> Result<JsValue, JsError> {
         to_js(self.engine.backend())
+    }
+
+    /// The ISO 4217 code of the product prices.
+    pub fn currency(&self) -> String {
+        self.engine.currency().to_owned()
     }
 
     /// `{ kind: "indexeddb" | "memory", reason }`.

@@ -11,7 +11,7 @@ use std::future::IntoFuture;
 
 use idb::{DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode};
 use serde_json::{Value, json};
-use vitrine_wasm::engine::{Engine, RecommendOptions, database_name};
+use vitrine_wasm::engine::{Engine, LoadOptions, RecommendOptions, database_name};
 use vitrine_wasm::store::{self, Opened, SCHEMA_VERSION, StoreError};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -165,7 +165,12 @@ async fn the_engine_keeps_nothing_before_consent_and_everything_after() {
     let namespace = "test-engine";
     fresh(&database_name(namespace)).await;
     let quiet = |_: f64, _: &str| {};
-    let engine = Engine::load("/.test-assets", namespace, false, &quiet)
+    let options = LoadOptions {
+        namespace: namespace.to_owned(),
+        prefer_gpu: false,
+        tagger: true,
+    };
+    let engine = Engine::load("/.test-assets", &options, &quiet)
         .await
         .expect("the engine loads the shipped models");
     assert_eq!(engine.backend().name, "cpu");
