@@ -130,6 +130,7 @@ for (const webgpu of [true, false]) {
       await page.locator(`article.product[data-item="${product}"]`).waitFor();
       await page.locator('ul[data-list="similar"] li.card').first().waitFor();
       await shot('product');
+      await page.getByRole('button', { name: 'Share with a friend' }).click();
       await page.getByRole('button', { name: 'Add to cart' }).click();
       await page.getByTestId('cart-link').filter({ hasText: 'Cart (1)' }).waitFor();
       await visit(page, '#/cart');
@@ -159,7 +160,7 @@ for (const webgpu of [true, false]) {
       const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
       const names = exported.events.map((e) => e.event);
       assert.equal(exported.events.length, count);
-      for (const name of ['search', 'view_item', 'add_to_cart', 'payment', 'purchase']) {
+      for (const name of ['search', 'view_item', 'share', 'add_to_cart', 'payment', 'purchase']) {
         assert.ok(names.includes(name), `${name} in ${names}`);
       }
       assert.ok(exported.events.some((e) => e.params?.search_term === QUERY));

@@ -1,14 +1,17 @@
 //! Running commands and finding the workspace's directories.
 
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-/// The workspace root.
+/// The workspace root, from the crate directory that `cargo run` passes. The compile-time value
+/// is only a fallback: a target directory shared between clones may hold an xtask compiled in
+/// another one.
 pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), PathBuf::from)
         .join("..")
         .canonicalize()
         .expect("xtask sits in the workspace")

@@ -1,14 +1,13 @@
 //! `vitrine profile`, `vitrine forecast` and `vitrine eval recommender` on the small committed
 //! samples of Online Retail and MovieLens 100K.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
+use common::root;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn vitrine(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vitrine"))

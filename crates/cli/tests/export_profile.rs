@@ -1,15 +1,13 @@
 //! `vitrine export profile` on the small committed sample of Online Retail.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use vitrine_core::ShopperModel;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
+use common::root;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const RETAIL_SAMPLE: &str = "crates/core/src/events/testdata/online_retail_sample.csv";
 

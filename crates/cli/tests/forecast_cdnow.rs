@@ -3,11 +3,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::root;
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn vitrine(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vitrine"))
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .current_dir(root())
         .args(args)
         .output()
         .expect("vitrine runs")

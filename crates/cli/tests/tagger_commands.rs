@@ -1,7 +1,7 @@
 //! `vitrine export tagger`, `vitrine eval tagger` and `vitrine tag` as a user runs them.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use vitrine_core::{
@@ -9,11 +9,10 @@ use vitrine_core::{
     open_device, read_labels, write_tagger_file,
 };
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
+use common::root;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn vitrine(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vitrine"))

@@ -1,9 +1,11 @@
 //! `vitrine train tagger` end to end on a slice of QueryNER and the real base encoder.
 
-use std::path::Path;
 use std::process::Command;
 
 use vitrine_core::{DeviceKind, TaggerFile, open_device};
+
+mod common;
+use common::root;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -14,7 +16,7 @@ fn a_short_run_writes_a_checkpoint_that_loads_and_resumes() -> TestResult {
         base.join("model.safetensors").exists(),
         "run `cargo xtask setup` first"
     );
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = root();
     let out = std::env::temp_dir().join(format!("vitrine-train-{}", std::process::id()));
     let first = out.join("first.safetensors");
     let second = out.join("second.safetensors");

@@ -2,7 +2,7 @@
 
 #![cfg(not(target_family = "wasm"))]
 
-use std::path::Path;
+mod common;
 
 use vitrine_core::{EntityReport, Scheme, read_labels, read_queryner};
 
@@ -10,7 +10,7 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 #[test]
 fn every_split_reads_with_the_published_counts() -> TestResult {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/queryner");
+    let dir = common::repo_root().join("data/queryner");
     let labels = read_labels("labels.json", &std::fs::read(dir.join("labels.json"))?)?;
     assert_eq!(labels.len(), 35);
 

@@ -2,7 +2,7 @@
 
 #![allow(dead_code, unreachable_pub)] // Each test binary uses a different part of this module.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 use vitrine_core::burn::prelude::Device;
@@ -35,8 +35,13 @@ pub fn encoder(device: &Device) -> Encoder {
     .expect("the base encoder loads")
 }
 
+/// The workspace root, from the crate directory that Cargo passes when it runs the test. The
+/// compile-time value is only a fallback: a target directory shared between clones may hold a
+/// test binary compiled in another one.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), PathBuf::from)
+        .join("../..")
 }
 
 #[derive(Debug, Deserialize)]
