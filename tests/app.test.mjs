@@ -172,6 +172,37 @@ for (const webgpu of [true, false]) {
       assert.equal(await eventCount(page), count);
       assert.deepEqual(await forYouItems(page), after);
 
+      // The tagger runs in a Web Worker, so the page never waits on BERT. A worker that dies,
+      // as one does when its GPU device is lost, is replaced on the CPU at the next search,
+      // and the shopper's session carries on.
+      const tagger = page.workers().find((w) => w.url().endsWith('/vitrine/tagger-worker.js'));
+      assert.ok(tagger, `workers: ${page.workers().map((w) => w.url())}`);
+      await Promise.all([
+        tagger.waitForEvent('close'),
+        tagger.evaluate(() => setTimeout(() => {
+          throw new Error('GPU device lost (simulated)');
+        })),
+      ]);
+      const again = 'blue paper lantern';
+      await visit(page, `#/search/${encodeURIComponent(again)}`);
+      await page.getByTestId('marked').filter({ hasText: again }).waitFor({ timeout: 120_000 });
+      assert.match(await backend.innerText(),
+        /Running on cpu \(the tagger (left the GPU|was restarted) after a fault/);
+      assert.equal(await eventCount(page), count + 1, 'the search is recorded too');
+
+      // Offline, a reload still opens the shop: its files come from the service worker's
+      // cache, the models from the engine's, the events from IndexedDB.
+      await page.evaluate(() => navigator.serviceWorker.ready);
+      await context.setOffline(true);
+      const response = await page.reload();
+      assert.ok(response.fromServiceWorker(), 'the page comes from the service worker');
+      await ready(page, errors);
+      assert.equal(await eventCount(page), count + 1);
+      await visit(page, `#/search/${encodeURIComponent(QUERY)}`);
+      await page.getByTestId('marked').filter({ hasText: QUERY }).waitFor({ timeout: 120_000 });
+      await shot('offline');
+      await context.setOffline(false);
+
       // Delete everything, then reload: nothing comes back, and consent stays given.
       await visit(page, '#/data');
       await page.getByRole('button', { name: 'Delete everything' }).click();
@@ -192,7 +223,7 @@ for (const webgpu of [true, false]) {
         assert.equal(where.origin, origin, `request to another origin: ${r.url}`);
         assert.equal(r.body, '', `a request with a body: ${r.url}`);
         const path = decodeURIComponent(where.pathname + where.search);
-        assert.match(path, /^\/($|index\.html$|models\/|[\w.-]+\.(js|wasm|css)$)/,
+        assert.match(path, /^\/($|index\.html$|models\/|(vitrine\/)?[\w.-]+\.(js|wasm|css)$)/,
           `not a static asset: ${r.url}`);
         for (const s of secrets) assert.ok(!path.includes(s), `${s} in ${r.url}`);
       }

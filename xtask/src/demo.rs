@@ -94,7 +94,7 @@ fn build_engine() -> Result<()> {
     crate::test::link_assets(
         &root().join("web/vitrine"),
         &out,
-        &["vitrine-widget.js", "vitrine-worker.js"],
+        &["vitrine-widget.js", "vitrine-worker.js", "tagger-worker.js"],
     )
 }
 

@@ -135,7 +135,7 @@ pub(crate) fn YourData() -> impl IntoView {
             });
         }
     };
-    let backend = shop.engine().backend().clone();
+    let backend = shop.backend;
     let sizes = shop
         .engine()
         .model_sizes()
@@ -198,7 +198,7 @@ pub(crate) fn YourData() -> impl IntoView {
             }
         }}
         <h3>"The engine"</h3>
-        <p>{format!("Models run on {} ({}).", backend.name, backend.reason)}</p>
+        <p>{move || backend.with(|b| format!("Models run on {} ({}).", b.name, b.reason))}</p>
         <table>
             <thead><tr><th>"model file"</th><th>"size"</th><th>"loaded from"</th></tr></thead>
             <tbody>{sizes}</tbody>

@@ -18,12 +18,16 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use vitrine_wasm::Backend;
 use vitrine_wasm::engine::{Engine, LoadOptions};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
 /// Where the demo server puts the shipped models.
 const MODELS_URL: &str = "models";
+
+/// The tagger's worker, beside the engine built for the web (`cargo xtask demo` puts it there).
+const TAGGER_WORKER: &str = "vitrine/tagger-worker.js";
 
 /// The pages, one per URL fragment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +93,8 @@ pub struct Shop {
     pub revision: RwSignal<u64>,
     /// The last storage problem to show, if any.
     pub notice: RwSignal<Option<String>>,
+    /// The device the tagger runs on, which a lost GPU changes to the CPU.
+    pub backend: RwSignal<Backend>,
 }
 
 impl std::fmt::Debug for Shop {
@@ -171,7 +177,11 @@ fn App() -> impl IntoView {
 
     spawn_local(async move {
         let report = |share: f64, message: &str| set_progress.set((share, message.to_owned()));
-        match Engine::load(MODELS_URL, &LoadOptions::default(), &report).await {
+        let options = LoadOptions {
+            tagger_worker: Some(TAGGER_WORKER.to_owned()),
+            ..LoadOptions::default()
+        };
+        match Engine::load(MODELS_URL, &options, &report).await {
             Ok(engine) => {
                 let backend = engine.backend();
                 log::info!("Vitrine runs on {} ({})", backend.name, backend.reason);
@@ -179,6 +189,7 @@ fn App() -> impl IntoView {
                     engine: StoredValue::new_local(Rc::new(engine)),
                     revision: RwSignal::new(0),
                     notice: RwSignal::new(None),
+                    backend: RwSignal::new(backend),
                 }));
             }
             Err(message) => set_failure.set(Some(message)),
@@ -215,7 +226,7 @@ fn App() -> impl IntoView {
 #[component]
 fn Pages(shop: Shop, route: RwSignal<Route>) -> impl IntoView {
     provide_context(shop);
-    let backend = shop.engine().backend().clone();
+    let backend = shop.backend;
     let cart_count = {
         move || {
             shop.revision.track();
@@ -249,7 +260,7 @@ fn Pages(shop: Shop, route: RwSignal<Route>) -> impl IntoView {
             </a>
         </nav>
         <p class="backend" data-testid="backend">
-            {format!("Running on {} ({})", backend.name, backend.reason)}
+            {move || backend.with(|b| format!("Running on {} ({})", b.name, b.reason))}
         </p>
         <data::ConsentBanner />
         <Show when=move || notice.get().is_some()>

@@ -117,7 +117,10 @@ pub(crate) fn Catalogue(query: Option<String>) -> impl IntoView {
     if let Some(query) = query.clone().filter(|q| !q.trim().is_empty()) {
         let engine = shop.engine().clone();
         let q = query.clone();
-        spawn_local(async move { tagged.set(Some(engine.tag(&q).await)) });
+        spawn_local(async move {
+            tagged.set(Some(engine.tag(&q).await));
+            shop.backend.set(engine.backend());
+        });
         shop.track(json!({ "event": "search", "params": { "search_term": query } }));
     }
 

@@ -7,7 +7,7 @@
 //! decoded once. An entity is never reported twice, nor two overlapping entities for the two
 //! windows (case TAG-03).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bio_decoding::{Decoding, decode_word_tags};
 use crate::entity_metrics::{Scheme, entities};
@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::tokenizer::Encoding;
 
 /// One entity found in a text.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaggedEntity {
     /// The entity type.
     pub kind: String,

@@ -20,6 +20,7 @@ use vitrine_core::{
 
 use crate::fetch::{Progress, fetch_model, forget};
 use crate::store::{self, EventStore, Opened, StorageStatus, StoreError};
+use crate::worker::TaggerWorker;
 use crate::{Backend, ShopperTagger};
 
 /// The database name for a namespace: each merchant's widget keeps its own.
@@ -32,7 +33,7 @@ pub fn database_name(namespace: &str) -> String {
 }
 
 /// The size of one loaded model file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelSize {
     /// The file, relative to the models' base URL.
     pub file: String,
@@ -63,6 +64,9 @@ pub struct LoadOptions {
     pub prefer_gpu: bool,
     /// Loads the tagger (23 MB). A widget that only recommends leaves it out.
     pub tagger: bool,
+    /// Runs the tagger in a Web Worker started from this script (`tagger-worker.js` beside
+    /// the engine's `vitrine_wasm.js`), so that tagging never freezes the page.
+    pub tagger_worker: Option<String>,
 }
 
 impl Default for LoadOptions {
@@ -71,6 +75,7 @@ impl Default for LoadOptions {
             namespace: String::new(),
             prefer_gpu: true,
             tagger: true,
+            tagger_worker: None,
         }
     }
 }
@@ -158,11 +163,19 @@ struct State {
     shown: u64,
 }
 
+/// Where the tagger runs.
+#[derive(Debug)]
+enum Tagger {
+    /// In this page or worker.
+    Here(Box<ShopperTagger>),
+    /// In a Web Worker of its own.
+    Worker(TaggerWorker),
+}
+
 /// The engine: models loaded once, events kept per visitor.
 #[derive(Debug)]
 pub struct Engine {
-    tagger: Option<ShopperTagger>,
-    backend: Backend,
+    tagger: Option<Tagger>,
     recommender: ShippedRecommender,
     profile: ShopperModel,
     namespace: String,
@@ -198,85 +211,52 @@ impl Engine {
         progress: Progress<'_>,
     ) -> Result<Engine, String> {
         let base = base.trim_end_matches('/');
-        let mut files = vec![
-            ("recommender/recommender.safetensors", "the recommender"),
-            ("profile/profile.safetensors", "the shopper model"),
-        ];
-        if options.tagger {
-            files.splice(
-                0..0,
-                [
-                    ("tagger/tokenizer.json", "the tokenizer"),
-                    ("tagger/tagger.safetensors", "the tagger"),
-                ],
-            );
-        }
 
-        // Progress is shared by size: the tagger is most of the download.
-        let share = |file: &str| match file {
-            "tagger/tokenizer.json" => 0.05,
-            "tagger/tagger.safetensors" => 0.75,
-            "recommender/recommender.safetensors" => 0.08,
-            _ => 0.02,
-        };
-        let total: f64 = files.iter().map(|(file, _)| share(file)).sum();
-        let mut done = 0.0;
+        // Progress is shared by size: the tagger, when loaded, is most of the download.
+        let share = if options.tagger { 0.8 } else { 0.0 };
+        let within = |done: f64, message: &str| progress(done * share, message);
         let mut sizes = Vec::new();
-        let mut fetched = std::collections::BTreeMap::new();
-        for (file, label) in files {
-            let url = format!("{base}/{file}");
-            let (from, to) = (0.9 * done / total, 0.9 * (done + share(file)) / total);
-            done += share(file);
-            let (body, cached) = fetch_model(&url, label, from, to, progress).await?;
-            sizes.push(ModelSize {
-                file: file.to_owned(),
-                bytes: body.len(),
-                cached,
-            });
-            fetched.insert(file, (url, body));
-        }
-        let mut take = |file: &str| {
-            fetched
-                .remove(file)
-                .ok_or_else(|| format!("{file} was not fetched"))
+        let tagger = if !options.tagger {
+            None
+        } else if let Some(script) = &options.tagger_worker {
+            let (worker, files) =
+                TaggerWorker::start(script, base, options.prefer_gpu, &within).await?;
+            sizes.extend(files);
+            Some(Tagger::Worker(worker))
+        } else {
+            let (loaded, files) = fetch_tagger(base, options.prefer_gpu, &within).await?;
+            sizes.extend(files);
+            Some(Tagger::Here(Box::new(loaded)))
         };
 
-        progress(0.9, "Checking and preparing the models…");
-        let (tagger, backend) = if options.tagger {
-            let tokenizer = take("tagger/tokenizer.json")?;
-            let model = take("tagger/tagger.safetensors")?;
-            match ShopperTagger::load_bytes(&model.1, &tokenizer.1, options.prefer_gpu).await {
-                Ok(loaded) => {
-                    let backend = loaded.backend_info().clone();
-                    (Some(loaded), backend)
-                }
-                Err(err) => {
-                    forget(&tokenizer.0).await;
-                    forget(&model.0).await;
-                    return Err(format!("the tagger did not load: {err}"));
-                }
-            }
-        } else {
-            let reason = "no model was loaded that needs a GPU: the recommender runs in plain Rust";
-            let backend = Backend {
-                name: "cpu",
-                reason: reason.to_owned(),
-            };
-            (None, backend)
-        };
-        let recommender = take("recommender/recommender.safetensors")?;
-        let recommender = match ShippedRecommender::from_bytes(&recommender.1) {
+        let middle = share + (0.9 - share) * 0.9;
+        let (url, body) = fetch_file(
+            base,
+            ("recommender/recommender.safetensors", "the recommender"),
+            (share, middle),
+            progress,
+            &mut sizes,
+        )
+        .await?;
+        let recommender = match ShippedRecommender::from_bytes(&body) {
             Ok(loaded) => loaded,
             Err(err) => {
-                forget(&recommender.0).await;
+                forget(&url).await;
                 return Err(format!("the recommender did not load: {err}"));
             }
         };
-        let profile = take("profile/profile.safetensors")?;
-        let profile = match ShopperModel::from_bytes(&profile.1) {
+        let (url, body) = fetch_file(
+            base,
+            ("profile/profile.safetensors", "the shopper model"),
+            (middle, 0.9),
+            progress,
+            &mut sizes,
+        )
+        .await?;
+        let profile = match ShopperModel::from_bytes(&body) {
             Ok(loaded) => loaded,
             Err(err) => {
-                forget(&profile.0).await;
+                forget(&url).await;
                 return Err(format!("the shopper model did not load: {err}"));
             }
         };
@@ -298,7 +278,6 @@ impl Engine {
         let namespace = options.namespace.as_str();
         let engine = Engine {
             tagger,
-            backend,
             recommender,
             profile,
             namespace: namespace.to_owned(),
@@ -344,9 +323,18 @@ impl Engine {
         set_memory(&self.state, err);
     }
 
-    /// The device the tagger runs on, and why.
-    pub fn backend(&self) -> &Backend {
-        &self.backend
+    /// The device the tagger runs on, and why; it may change when a lost GPU moves the tagger
+    /// to the CPU.
+    pub fn backend(&self) -> Backend {
+        match &self.tagger {
+            Some(Tagger::Here(tagger)) => tagger.backend_info().clone(),
+            Some(Tagger::Worker(worker)) => worker.backend(),
+            None => Backend {
+                name: "cpu",
+                reason: "no model was loaded that needs a GPU: the recommender runs in plain Rust"
+                    .to_owned(),
+            },
+        }
     }
 
     /// The loaded model files and their sizes.
@@ -512,10 +500,11 @@ impl Engine {
 
     /// Tags shopper text.
     pub async fn tag(&self, text: &str) -> Result<Vec<TaggedEntity>, String> {
-        let Some(tagger) = &self.tagger else {
-            return Err("the tagger was not loaded: load the engine with { tagger: true }".into());
-        };
-        tagger.tag_text(text).await.map_err(|e| e.to_string())
+        match &self.tagger {
+            Some(Tagger::Here(tagger)) => tagger.tag_text(text).await.map_err(|e| e.to_string()),
+            Some(Tagger::Worker(worker)) => worker.tag(text).await,
+            None => Err("the tagger was not loaded: load the engine with { tagger: true }".into()),
+        }
     }
 
     /// Products for this shopper, folded in from their events, or like one product when the
@@ -575,6 +564,50 @@ impl Engine {
             sessions: sessions.len() as u64,
             converted,
             conversion: ratio(converted, sessions.len() as u64),
+        }
+    }
+}
+
+/// Fetches one model file under `base`, reporting progress over `span`, and notes its size.
+async fn fetch_file(
+    base: &str,
+    (file, label): (&str, &str),
+    (from, to): (f64, f64),
+    progress: Progress<'_>,
+    sizes: &mut Vec<ModelSize>,
+) -> Result<(String, Vec<u8>), String> {
+    let url = format!("{base}/{file}");
+    let (body, cached) = fetch_model(&url, label, from, to, progress).await?;
+    sizes.push(ModelSize {
+        file: file.to_owned(),
+        bytes: body.len(),
+        cached,
+    });
+    Ok((url, body))
+}
+
+/// Fetches the tagger and its tokenizer under `base` (from the cache when they are there) and
+/// loads it, reporting progress from 0 to 1. A file that fails its check is dropped from the
+/// cache, so the next visit fetches it again.
+pub(crate) async fn fetch_tagger(
+    base: &str,
+    prefer_gpu: bool,
+    progress: Progress<'_>,
+) -> Result<(ShopperTagger, Vec<ModelSize>), String> {
+    let base = base.trim_end_matches('/');
+    let mut sizes = Vec::new();
+    let tokenizer = ("tagger/tokenizer.json", "the tokenizer");
+    let (tokenizer_url, tokenizer) =
+        fetch_file(base, tokenizer, (0.0, 0.06), progress, &mut sizes).await?;
+    let model = ("tagger/tagger.safetensors", "the tagger");
+    let (model_url, model) = fetch_file(base, model, (0.06, 0.95), progress, &mut sizes).await?;
+    progress(0.95, "Preparing the tagger…");
+    match ShopperTagger::load_bytes(&model, &tokenizer, prefer_gpu).await {
+        Ok(loaded) => Ok((loaded, sizes)),
+        Err(err) => {
+            forget(&tokenizer_url).await;
+            forget(&model_url).await;
+            Err(format!("the tagger did not load: {err}"))
         }
     }
 }

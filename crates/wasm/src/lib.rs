@@ -9,6 +9,7 @@ pub mod edge;
 pub mod engine;
 mod fetch;
 pub mod store;
+pub mod worker;
 
 use serde::Serialize;
 pub use vitrine_core::TaggedEntity;
@@ -196,6 +197,7 @@ impl BaseEncoder {
 pub struct ShopperTagger {
     tagger: TextTagger,
     backend: Backend,
+    sizes: Vec<engine::ModelSize>,
 }
 
 #[wasm_bindgen]
@@ -211,9 +213,35 @@ impl ShopperTagger {
         Ok(Self::load_bytes(&model, &tokenizer, prefer_gpu).await?)
     }
 
+    /// Fetches `tagger/tagger.safetensors` and `tagger/tokenizer.json` under `baseUrl` (kept
+    /// in the Cache API for the next visit) and loads them, reporting `onProgress(share,
+    /// message)`. A file that fails its check is dropped from the cache and refused.
+    pub async fn fetch(
+        #[wasm_bindgen(js_name = baseUrl)] base_url: String,
+        #[wasm_bindgen(js_name = preferGpu)] prefer_gpu: bool,
+        #[wasm_bindgen(js_name = onProgress)] on_progress: Option<js_sys::Function>,
+    ) -> Result<ShopperTagger, JsError> {
+        let report = |share: f64, message: &str| {
+            if let Some(callback) = &on_progress {
+                let _ = callback.call2(&JsValue::NULL, &share.into(), &message.into());
+            }
+        };
+        let (mut tagger, sizes) = engine::fetch_tagger(&base_url, prefer_gpu, &report)
+            .await
+            .map_err(|e| JsError::new(&e))?;
+        tagger.sizes = sizes;
+        Ok(tagger)
+    }
+
     /// `{ name, reason }` of the device in use.
     pub fn backend(&self) -> Result<JsValue, JsError> {
         Ok(serde_wasm_bindgen::to_value(&self.backend)?)
+    }
+
+    /// `[{ file, bytes, cached }]` of the files `fetch` loaded; empty after `load`.
+    #[wasm_bindgen(js_name = modelSizes)]
+    pub fn model_sizes(&self) -> Result<JsValue, JsError> {
+        to_js(&self.sizes)
     }
 
     /// The entities of one text: `[{ kind, text, chars: [start, end], utf16: [start, end],
@@ -235,7 +263,11 @@ impl ShopperTagger {
         let (device, backend) = choose_device(prefer_gpu).await?;
         let tagger = TaggerFile::read(model, &device)?.into_text_tagger(tokenizer, &device)?;
         log::info!("tagger ready on {} ({})", backend.name, backend.reason);
-        Ok(Self { tagger, backend })
+        Ok(Self {
+            tagger,
+            backend,
+            sizes: Vec::new(),
+        })
     }
 
     /// The device choice, for Rust callers.
@@ -404,7 +436,7 @@ impl JsEngine {
 
     /// `{ name: "webgpu" | "cpu", reason }`.
     pub fn backend(&self) -> Result<JsValue, JsError> {
-        to_js(self.engine.backend())
+        to_js(&self.engine.backend())
     }
 
     /// The ISO 4217 code of the product prices.

@@ -102,6 +102,7 @@ async fn the_edge_answers_with_the_browser_engines_list() {
         namespace: "test-edge".to_owned(),
         prefer_gpu: false,
         tagger: false,
+        tagger_worker: None,
     };
     let engine = Engine::load("/.test-assets", &options, &quiet)
         .await

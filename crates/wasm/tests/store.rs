@@ -169,6 +169,7 @@ async fn the_engine_keeps_nothing_before_consent_and_everything_after() {
         namespace: namespace.to_owned(),
         prefer_gpu: false,
         tagger: true,
+        tagger_worker: None,
     };
     let engine = Engine::load("/.test-assets", &options, &quiet)
         .await
