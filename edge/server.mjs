@@ -51,7 +51,16 @@ const server = createServer((request, response) => {
       return;
     }
     const body = Buffer.concat(chunks).toString('utf8');
-    const path = new URL(request.url, 'http://edge').pathname;
+    let path;
+    try {
+      path = new URL(request.url, 'http://edge').pathname;
+    } catch {
+      const error = `the request target ${JSON.stringify(request.url)} is not a URL path: ` +
+        'send POST /recommend';
+      const headers = { 'content-type': 'application/json' };
+      send({ status: 400, headers, body: JSON.stringify({ error }) });
+      return;
+    }
     try {
       send(edge.answer(request.method, path, body));
     } catch (error) {

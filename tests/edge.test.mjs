@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -134,6 +135,20 @@ test('malformed and oversized bodies get a 400 with a message, and the server st
   assert.equal(wrongMethod.status, 405);
   assert.match((await wrongMethod.json()).error, /use POST/);
   assert.equal((await post({ events: [] }, '/elsewhere')).status, 404);
+
+  // A request target that is no URL at all, as a raw request line (fetch would refuse to send it).
+  const raw = await new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(edgeUrl);
+    const socket = connect(Number(port), hostname, () => {
+      socket.end(`GET http://[ HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`);
+    });
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  assert.match(raw, /^HTTP\/1\.1 400/);
+  assert.match(raw, /not a URL path/);
 
   // Many at once, good and bad mixed: each gets its own answer.
   const mixed = await Promise.all(

@@ -5,6 +5,7 @@
 
 use std::process::ExitCode;
 
+mod bench;
 mod demo;
 mod setup;
 mod shell;
@@ -17,6 +18,7 @@ commands:
   setup   install the toolchain pieces, browser, npm packages and base encoder that are missing
   test    format check, clippy (native and wasm32), native tests, wasm32 build, browser tests
   demo    set up, build and serve the app on http://127.0.0.1:8080
+  bench   measure against onnxruntime-web and lifetimes; writes bench/RESULTS.md and results.json
 ";
 
 fn main() -> ExitCode {
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::ensure(),
         Some("test") => test::run_all(),
         Some("demo") => demo::run_demo(),
+        Some("bench") => bench::run_bench(),
         Some("-h" | "--help" | "help") => {
             eprint!("{USAGE}");
             Ok(())

