@@ -118,7 +118,7 @@ fn build_merchant_demo() -> Result<()> {
 }
 
 /// Cargo's target directory: `CARGO_TARGET_DIR`, a configured one, or `target/`.
-fn target_dir() -> Result<PathBuf> {
+pub(crate) fn target_dir() -> Result<PathBuf> {
     let output = cmd("cargo")
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .output()

@@ -4,11 +4,13 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use chrono::DateTime;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
 use vitrine_core::events::EventKind;
 use vitrine_core::recommend::movielens::{read_atomic_inter, to_interactions};
 use vitrine_core::recommend::{
@@ -18,6 +20,7 @@ use vitrine_core::recommend::{
 };
 use vitrine_core::{DeviceKind, open_device};
 
+use crate::peer_lists::{Listed, export_split, read_peer_run};
 use crate::retail::{RetailArgs, load};
 
 /// The data sets the recommenders are scored on.
@@ -66,6 +69,43 @@ pub(crate) struct EvalRecommenderArgs {
     /// Also write the reports as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+
+    /// Write the split as `train.tsv` and `test.tsv` (user, item, weight) into this folder and
+    /// stop: other libraries train on exactly these pairs (`bench/recommender_peers.py`).
+    #[arg(long, value_name = "DIR")]
+    export_split: Option<PathBuf>,
+
+    /// Also score the lists another library made for this split (JSON written by
+    /// `bench/recommender_peers.py`), with the same metrics; may be given more than once.
+    #[arg(long, value_name = "FILE")]
+    peer_lists: Vec<PathBuf>,
+}
+
+/// How long a model trained, when it trains.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+struct Fit {
+    /// Wall-clock seconds of training.
+    fit_seconds: Option<f64>,
+    /// Passes over the data in that time.
+    epochs: Option<usize>,
+}
+
+impl Fit {
+    fn of(seconds: f64, epochs: usize) -> Self {
+        Self {
+            fit_seconds: Some(seconds),
+            epochs: Some(epochs),
+        }
+    }
+}
+
+/// One model's report with its training time, as `--json` writes it.
+#[derive(Debug, Serialize)]
+struct Scored {
+    #[serde(flatten)]
+    report: EvalReport,
+    #[serde(flatten)]
+    fit: Fit,
 }
 
 /// Settings of the BPR matrix factorisation.
@@ -214,6 +254,16 @@ pub(crate) fn run(args: &EvalRecommenderArgs, out: &mut impl Write) -> Result<()
         split.train.n_items(),
         split.report.test_pairs
     )?;
+    if let Some(dir) = &args.export_split {
+        export_split(&split.train, &split.test, dir)?;
+        writeln!(out, "wrote train.tsv and test.tsv into {}", dir.display())?;
+        return Ok(());
+    }
+    let peers = args
+        .peer_lists
+        .iter()
+        .map(|p| read_peer_run(p))
+        .collect::<Result<Vec<_>>>()?;
 
     let popularity = Popularity::fit(&split.train);
     let knn = ItemKnn::fit(
@@ -223,36 +273,49 @@ pub(crate) fn run(args: &EvalRecommenderArgs, out: &mut impl Write) -> Result<()
             ..ItemKnnConfig::default()
         },
     )?;
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let bpr = args.bpr.train(&split.train)?;
-    writeln!(
-        out,
-        "BPR: {} epochs in {:.1} s",
-        args.bpr.epochs,
-        started.elapsed().as_secs_f64()
-    )?;
+    let bpr_seconds = started.elapsed().as_secs_f64();
+    writeln!(out, "BPR: {} epochs in {bpr_seconds:.1} s", args.bpr.epochs)?;
     let folded = bpr.folded_in();
-    let started = std::time::Instant::now();
+    let bpr_fit = Fit::of(bpr_seconds, args.bpr.epochs);
+    let mut models: Vec<(&dyn Recommender, Fit)> = vec![
+        (&popularity, Fit::default()),
+        (&knn, Fit::default()),
+        (&bpr, bpr_fit),
+        (&folded, bpr_fit),
+    ];
+    let started = Instant::now();
     let sasrec = args.sasrec.train(&split.train, args.bpr.device)?;
-    let mut models: Vec<&dyn Recommender> = vec![&popularity, &knn, &bpr, &folded];
     if let Some(sasrec) = &sasrec {
-        writeln!(
-            out,
-            "SASRec: {} epochs in {:.1} s",
-            args.sasrec.sasrec_epochs,
-            started.elapsed().as_secs_f64()
-        )?;
-        models.push(sasrec);
+        let seconds = started.elapsed().as_secs_f64();
+        let epochs = args.sasrec.sasrec_epochs;
+        writeln!(out, "SASRec: {epochs} epochs in {seconds:.1} s")?;
+        models.push((sasrec, Fit::of(seconds, epochs)));
     }
-    let config = EvalConfig::default();
-    let reports = models
+    let listed: Vec<(Listed<'_>, Fit)> = peers
         .iter()
-        .map(|m| evaluate(*m, &split.train, &split.test, &config))
-        .collect::<vitrine_core::Result<Vec<EvalReport>>>()?;
-    table(&reports, out)?;
+        .flat_map(|run| {
+            run.models.iter().map(|m| {
+                let fit = Fit::of(m.fit_seconds, m.epochs);
+                (Listed::new(&run.library, m, &split.train), fit)
+            })
+        })
+        .collect();
+    models.extend(listed.iter().map(|(l, fit)| (l as &dyn Recommender, *fit)));
+
+    let config = EvalConfig::default();
+    let scored = models
+        .iter()
+        .map(|&(model, fit)| {
+            let report = evaluate(model, &split.train, &split.test, &config)?;
+            Ok(Scored { report, fit })
+        })
+        .collect::<vitrine_core::Result<Vec<Scored>>>()?;
+    table(&scored, out)?;
 
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&reports)?)
+        std::fs::write(path, serde_json::to_string_pretty(&scored)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
@@ -284,10 +347,16 @@ fn retail_split(args: &EvalRecommenderArgs) -> Result<Split> {
     Ok(temporal_split(&records, cutoff.timestamp())?)
 }
 
-fn table(reports: &[EvalReport], out: &mut impl Write) -> Result<()> {
+fn table(scored: &[Scored], out: &mut impl Write) -> Result<()> {
+    let width = scored
+        .iter()
+        .map(|s| s.report.model.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(26);
     writeln!(
         out,
-        "\n{:<26} {:>4} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "\n{:<width$} {:>4} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
         "model",
         "K",
         "precision",
@@ -301,11 +370,11 @@ fn table(reports: &[EvalReport], out: &mut impl Write) -> Result<()> {
         "ARP",
         "APLT"
     )?;
-    for report in reports {
+    for report in scored.iter().map(|s| &s.report) {
         for m in &report.at {
             writeln!(
                 out,
-                "{:<26} {:>4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.2} \
+                "{:<width$} {:>4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9.2} \
                  {:>9.1} {:>9.4}",
                 report.model,
                 m.k,

@@ -4,12 +4,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod encode;
 mod eval;
 mod eval_recommender;
 mod export;
 mod export_profile;
 mod forecast;
+mod peer_lists;
 mod plot;
 mod profile;
 mod queryner;
@@ -48,6 +50,15 @@ enum Command {
     Forecast(forecast::ForecastArgs),
     /// Recommend products to an Online Retail shopper, with reasons.
     Recommend(recommend::RecommendArgs),
+    /// Time a model's hot path for `cargo xtask bench`.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// The shipped tagger's encoder forward pass, per input length and batch size.
+    Encoder(bench::BenchEncoderArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +106,9 @@ fn main() -> ExitCode {
         Command::Profile(args) => profile::run(&args, &mut std::io::stdout().lock()),
         Command::Forecast(args) => forecast::run(&args, &mut std::io::stdout().lock()),
         Command::Recommend(args) => recommend::run(&args, &mut std::io::stdout().lock()),
+        Command::Bench(BenchCommand::Encoder(args)) => {
+            bench::run(&args, &mut std::io::stdout().lock())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -53,6 +53,9 @@ pub enum Reason {
         /// The number of distinct training users of the item.
         users: u64,
     },
+    /// Ranked by a model that gives no reason of its own, such as a list made by another
+    /// library and scored here.
+    RankedByModel,
 }
 
 impl Reason {
@@ -62,6 +65,7 @@ impl Reason {
             Self::BoughtTogetherWith { item, .. } => format!("bought together with {item}"),
             Self::BecauseYouHad { item, .. } => format!("because you bought {item}"),
             Self::PopularOverall { .. } => "popular overall".to_owned(),
+            Self::RankedByModel => "recommended for you".to_owned(),
         }
     }
 }

@@ -454,7 +454,22 @@ impl Factorization {
         k: usize,
         exclude_seen: bool,
     ) -> Result<Recommendations> {
-        let folded = self.fold_in_weighted(history);
+        self.recommend_for_folded(user, &self.fold_in_weighted(history), k, exclude_seen)
+    }
+
+    /// [`Factorization::recommend_for_history`] for a history folded in already, so that a
+    /// caller who needs the vector too fits it once.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when `k` is 0.
+    pub fn recommend_for_folded(
+        &self,
+        user: &str,
+        folded: &FoldIn,
+        k: usize,
+        exclude_seen: bool,
+    ) -> Result<Recommendations> {
         if folded.items.is_empty() {
             return self.popular(user, &[], k, exclude_seen);
         }

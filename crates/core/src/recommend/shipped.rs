@@ -349,13 +349,13 @@ impl ShippedRecommender {
         let segment_popular: Vec<(u32, u32)> = segment
             .and_then(|s| self.segments.as_ref()?.popular.get(s).cloned())
             .unwrap_or_default();
-        let unknown = folded.unknown;
-        let candidates = model.recommend_for_weighted_history(
+        let candidates = model.recommend_for_folded(
             "shopper",
-            history,
+            &folded,
             k.saturating_mul(CANDIDATES_PER_SLOT),
             true,
         )?;
+        let unknown = folded.unknown;
         let scores: Vec<f64> = candidates.items.iter().map(|r| r.score).collect();
         let picks = mmr(&unit_scale(&scores), k, 1.0 - diversity, |a, b| {
             match (candidates.items.get(a), candidates.items.get(b)) {
