@@ -138,15 +138,112 @@ fn eval_recommender_scores_both_baselines_on_movielens() -> TestResult {
             "item-kNN (M = 50)",
             "BPR (d = 2)",
             "BPR (d = 2) (fold-in)",
+            "EASE (λ = 500)",
             "SASRec (d = 64, 2 layers)"
         ]
     );
+    let ease = &reports[4];
+    assert_eq!(ease["epochs"], 1);
+    assert!(ease["fit_seconds"].as_f64().is_some_and(|s| s >= 0.0));
     for report in reports.as_array().ok_or("reports")? {
         for at in report["at"].as_array().ok_or("at")? {
             let ndcg = at["ndcg_binary"].as_f64().ok_or("ndcg")?;
             assert!((0.0..=1.0).contains(&ndcg), "{ndcg}");
         }
     }
+
+    // The split goes out as TSV, and a peer's lists for it are scored beside the models.
+    let split = dir.join("split");
+    let out = vitrine(&[
+        "eval",
+        "recommender",
+        "--dataset",
+        "ml100k",
+        "--movielens",
+        inter_path.to_str().ok_or("path")?,
+        "--export-split",
+        split.to_str().ok_or("path")?,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let train = std::fs::read_to_string(split.join("train.tsv"))?;
+    let test = std::fs::read_to_string(split.join("test.tsv"))?;
+    assert!(train.starts_with("user\titem\tweight\n"), "{train}");
+    assert_eq!(
+        (train.lines().count(), test.lines().count()),
+        (1 + 4 * 6, 1 + 4 * 2)
+    );
+    // A peer that lists each user's test items (those in the training catalogue, as a model
+    // may only recommend those) finds every one it could.
+    let catalogue: std::collections::BTreeSet<&str> = train
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').nth(1))
+        .collect();
+    let mut lists = serde_json::Map::new();
+    let mut tested = std::collections::BTreeMap::<&str, (f64, f64)>::new();
+    for line in test.lines().skip(1) {
+        let mut fields = line.split('\t');
+        let (Some(user), Some(item)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let counts = tested.entry(user).or_default();
+        counts.1 += 1.0;
+        let list = lists.entry(user).or_insert_with(|| serde_json::json!([]));
+        if catalogue.contains(item) {
+            counts.0 += 1.0;
+            list.as_array_mut().ok_or("list")?.push(item.into());
+        }
+    }
+    let users = tested.len() as f64;
+    let hit_rate = tested.values().filter(|c| c.0 > 0.0).count() as f64 / users;
+    let recall = tested.values().map(|c| c.0 / c.1).sum::<f64>() / users;
+    let peer = serde_json::json!({
+        "library": "oracle 1.0",
+        "models": [{ "name": "test items", "fit_seconds": 0.5, "epochs": 2, "lists": lists }],
+    });
+    let peer_path = dir.join("peer.json");
+    std::fs::write(&peer_path, peer.to_string())?;
+    let out = vitrine(&[
+        "eval",
+        "recommender",
+        "--dataset",
+        "ml100k",
+        "--movielens",
+        inter_path.to_str().ok_or("path")?,
+        "--factors",
+        "2",
+        "--epochs",
+        "2",
+        "--sasrec-epochs",
+        "0",
+        "--peer-lists",
+        peer_path.to_str().ok_or("path")?,
+        "--json",
+        json.to_str().ok_or("path")?,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: serde_json::Value = serde_json::from_slice(&std::fs::read(&json)?)?;
+    let oracle = reports
+        .as_array()
+        .and_then(|r| r.last())
+        .ok_or("no report")?;
+    assert_eq!(oracle["model"], "oracle 1.0 test items");
+    assert_eq!(oracle["epochs"], 2);
+    let at10 = &oracle["at"][0];
+    let close = |key: &str, want: f64| at10[key].as_f64().is_some_and(|v| (v - want).abs() < 1e-9);
+    assert!(
+        close("hit_rate", hit_rate) && close("recall", recall),
+        "{at10}"
+    );
+    assert!(hit_rate > 0.0);
 
     let missing = dir.join("missing.inter");
     let out = vitrine(&[

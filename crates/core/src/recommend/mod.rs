@@ -7,6 +7,8 @@
 //!   Microsoft Recommenders benchmark.
 //! - [`movielens`]: a reader of RecBole's atomic `.inter` files (MovieLens 100K).
 //! - [`baselines`]: the [`Recommender`] trait, [`Popularity`] and [`ItemKnn`].
+//! - [`ease`]: EASE, item-to-item weights learned in closed form; a history is scored by
+//!   adding up rows, with no fitting.
 //! - [`mf`]: matrix factorisation scoring, fold-in of a new history and explanations, in plain
 //!   Rust; `bpr` (with the `train` feature) learns the factors in burn.
 //! - [`sasrec`]: a self-attention sequence model of the next item, in burn.
@@ -21,6 +23,7 @@ pub mod baselines;
 #[cfg(feature = "train")]
 pub mod bpr;
 pub mod dataset;
+pub mod ease;
 pub mod evaluate;
 pub mod mf;
 pub mod movielens;
@@ -35,6 +38,7 @@ pub use baselines::{
 #[cfg(feature = "train")]
 pub use bpr::{BprConfig, EpochReport, train_bpr};
 pub use dataset::{Cell, Interactions};
+pub use ease::{Ease, EaseConfig};
 pub use evaluate::{EvalConfig, EvalReport, MetricsAtK, evaluate};
 pub use mf::{
     Factorization, FoldIn, FoldInConfig, FoldedIn, MAX_ITEM_WEIGHT, PURCHASE_WEIGHT, SOCIAL_WEIGHT,
