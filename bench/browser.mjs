@@ -2,8 +2,10 @@
 //
 // - the encoder: the int8 all-MiniLM-L6-v2 run by onnxruntime-web (WASM backend, one thread)
 //   against Vitrine's int8 tagger (the same encoder with a token head) in its wasm engine on the
-//   CPU, for inputs of 8, 16, 32 and 64 tokens at batch 1, the two sides alternating; and each
-//   side's load time to its first result;
+//   CPU, for inputs of 8, 16, 32 and 64 tokens at batch 1, the two sides alternating after
+//   3 s of warm-up each (V8 keeps optimising a fresh module that long); each side's load time
+//   to its first result; then both on WebGPU when the browser offers an adapter, a software
+//   one reported as such;
 // - in-browser recommendation: fold-in of a shopper's events plus the top 10 of the catalogue;
 // - the peak memory of the tab (its renderer's VmHWM) over a full cycle of loading, tagging,
 //   tracking and recommending.
@@ -37,8 +39,10 @@ const ARGS = ['--no-sandbox', '--disable-background-networking', '--no-first-run
 const place = join(values.dist, 'bench');
 mkdirSync(join(place, 'ort'), { recursive: true });
 const ortDist = join(here, 'node_modules/onnxruntime-web/dist');
-for (const name of ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) {
-  copyFileSync(join(ortDist, name), join(place, 'ort', name));
+for (const name of readdirSync(ortDist)) {
+  const wanted = ['ort.wasm.min.mjs', 'ort.webgpu.min.mjs'].includes(name)
+    || /^ort-wasm-simd-threaded(\.jsep|\.asyncify)?\.(mjs|wasm)$/.test(name);
+  if (wanted) copyFileSync(join(ortDist, name), join(place, 'ort', name));
 }
 copyFileSync(values.onnx, join(place, 'model.onnx'));
 const ortVersion = JSON.parse(readFileSync(join(ortDist, '../package.json'), 'utf8')).version;
@@ -52,16 +56,12 @@ const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.len
 const server = await serve(`${values.dist}/`);
 const results = { chromium: null, onnxruntime_web: ortVersion, reps };
 
-// The encoder, both sides in one page, alternating.
-{
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
-  results.chromium = browser.version();
-  const page = await browser.newPage();
-  await page.goto(`${server.url}demo/catalog.json`);
-  const raw = await page.evaluate(
-    async ({ lengths, reps }) => {
+// The encoder, both sides in one page, alternating: on the CPU (WASM), then on WebGPU.
+async function encoderRun(page, gpu) {
+  return page.evaluate(
+    async ({ lengths, reps, gpu }) => {
       const now = () => performance.now();
-      const ort = await import('/bench/ort/ort.wasm.min.mjs');
+      const ort = await import(gpu ? '/bench/ort/ort.webgpu.min.mjs' : '/bench/ort/ort.wasm.min.mjs');
       ort.env.wasm.numThreads = 1;
       ort.env.wasm.wasmPaths = '/bench/ort/';
       const vitrine = await import('/vitrine/vitrine_wasm.js');
@@ -80,23 +80,27 @@ const results = { chromium: null, onnxruntime_web: ortVersion, reps };
       const text = (n) => Array(n - 2).fill('red').join(' ');
 
       let t = now();
-      const session = await ort.InferenceSession.create('/bench/model.onnx');
+      const options = gpu ? { executionProviders: ['webgpu'] } : {};
+      const session = await ort.InferenceSession.create('/bench/model.onnx', options);
       await session.run(feeds(8));
       const ortLoad = now() - t;
       t = now();
       await vitrine.default();
-      const tagger = await vitrine.ShopperTagger.fetch('/models', false, null);
+      const tagger = await vitrine.ShopperTagger.fetch('/models', gpu, null);
       await tagger.tag(text(8));
       const vitrineLoad = now() - t;
+      const backend = tagger.backend();
 
-      const out = { load: { ort: ortLoad, vitrine: vitrineLoad }, lengths: [] };
+      const warm = async (run) => {
+        const until = now() + 3000;
+        while (now() < until) await run();
+      };
+      const out = { load: { ort: ortLoad, vitrine: vitrineLoad }, backend, lengths: [] };
       for (const n of lengths) {
         const input = feeds(n);
         const words = text(n);
-        for (let i = 0; i < 3; i++) {
-          await session.run(input);
-          await tagger.tag(words);
-        }
+        await warm(() => session.run(input));
+        await warm(() => tagger.tag(words));
         const ortTimes = [];
         const vitrineTimes = [];
         for (let i = 0; i < reps; i++) {
@@ -111,10 +115,14 @@ const results = { chromium: null, onnxruntime_web: ortVersion, reps };
       }
       return out;
     },
-    { lengths: LENGTHS, reps },
+    { lengths: LENGTHS, reps, gpu },
   );
-  results.encoder = {
-    backend: 'WASM on the CPU, one thread, batch 1',
+}
+
+function encoderSummary(raw, backend) {
+  return {
+    backend,
+    vitrine_backend: raw.backend,
     load_ms: { onnxruntime_web: raw.load.ort, vitrine: raw.load.vitrine,
       ratio: raw.load.vitrine / raw.load.ort },
     lengths: raw.lengths.map(({ tokens, ort, vitrine }) => ({
@@ -124,6 +132,49 @@ const results = { chromium: null, onnxruntime_web: ortVersion, reps };
       ratio: median(vitrine) / median(ort),
     })),
   };
+}
+
+{
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  results.chromium = browser.version();
+  const page = await browser.newPage();
+  await page.goto(`${server.url}demo/catalog.json`);
+  const raw = await encoderRun(page, false);
+  results.encoder = encoderSummary(raw, 'WASM on the CPU, one thread, batch 1');
+  await browser.close();
+}
+
+{
+  const args = [...ARGS, '--enable-unsafe-webgpu'];
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
+  const page = await browser.newPage();
+  await page.goto(`${server.url}demo/catalog.json`);
+  const adapter = await page.evaluate(async () => {
+    if (!navigator.gpu) return { found: false, reason: 'the page has no navigator.gpu' };
+    const found = await navigator.gpu.requestAdapter();
+    if (!found) return { found: false, reason: 'requestAdapter() gave no adapter' };
+    const info = found.info ?? {};
+    return {
+      found: true,
+      vendor: info.vendor ?? '',
+      architecture: info.architecture ?? '',
+      description: info.description ?? '',
+      fallback: Boolean(found.isFallbackAdapter ?? info.isFallbackAdapter),
+    };
+  });
+  const named = `${adapter.vendor} ${adapter.architecture} ${adapter.description}`;
+  adapter.software = adapter.found
+    && (adapter.fallback || /swiftshader|llvmpipe|lavapipe|software|microsoft basic/i.test(named));
+  results.webgpu = { adapter };
+  if (adapter.found) {
+    try {
+      const raw = await encoderRun(page, true);
+      const kind = adapter.software ? 'a software adapter, not a GPU' : 'a GPU';
+      results.webgpu.encoder = encoderSummary(raw, `WebGPU on ${kind} (${named.trim()}), batch 1`);
+    } catch (error) {
+      results.webgpu.error = String(error?.message ?? error);
+    }
+  }
   await browser.close();
 }
 

@@ -362,6 +362,38 @@ fn ratio(value: &Value) -> String {
         .map_or("–".to_owned(), |v| format!("{v:.2}×"))
 }
 
+fn webgpu_section(w: &Value, md: &mut String) {
+    let adapter = &w["adapter"];
+    if adapter["found"] != true {
+        md.push_str(&format!(
+            "On WebGPU: not measured, as this browser offers no adapter here ({}).\n\n",
+            adapter["reason"].as_str().unwrap_or("no reason given")
+        ));
+        return;
+    }
+    if let Some(error) = w["error"].as_str() {
+        md.push_str(&format!("On WebGPU: the run failed: {error}\n\n"));
+        return;
+    }
+    let e = &w["encoder"];
+    md.push_str(&format!(
+        "On WebGPU: {}; Vitrine ran on {}.\n\n| tokens | onnxruntime-web ms | Vitrine ms | \
+         Vitrine / ort |\n| --- | --- | --- | --- |\n",
+        e["backend"].as_str().unwrap_or(""),
+        e["vitrine_backend"]["name"].as_str().unwrap_or("?"),
+    ));
+    for row in e["lengths"].as_array().into_iter().flatten() {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            row["tokens"],
+            ms(&row["onnxruntime_web_ms"]),
+            ms(&row["vitrine_ms"]),
+            ratio(&row["ratio"])
+        ));
+    }
+    md.push('\n');
+}
+
 fn native_section(n: &Value, md: &mut String) {
     md.push_str("## 2. Native encoder throughput (target: Vitrine ≥ onnxruntime)\n\n");
     md.push_str(&format!(
@@ -477,7 +509,7 @@ fn report(r: &Value) -> String {
         "## 1. Encoder latency in the browser (target: Vitrine ≤ 0.8× onnxruntime-web)\n\n",
     );
     md.push_str(&format!(
-        "{}; medians of {} alternating runs after 3 warm-up runs each. Vitrine runs its \
+        "{}; medians of {} alternating runs after 3 s of warm-up each. Vitrine runs its \
          int8 tagger (the encoder plus a token head, tokenising and decoding included); \
          onnxruntime-web runs the int8 ONNX encoder on ready token ids.\n\n",
         e["backend"].as_str().unwrap_or(""),
@@ -502,7 +534,7 @@ fn report(r: &Value) -> String {
         ms(&load["vitrine"]),
         ratio(&load["ratio"])
     ));
-    md.push_str("On WebGPU: not measured yet.\n\n");
+    webgpu_section(&r["browser"]["webgpu"], &mut md);
 
     native_section(&r["native_encoder"], &mut md);
     recommender_section(&r["recommender"], &mut md);

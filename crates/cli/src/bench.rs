@@ -1,5 +1,9 @@
-//! `vitrine bench encoder`: the shipped tagger's encoder forward pass on CPU, timed for
-//! `cargo xtask bench`, which runs it alternately with onnxruntime on the same model.
+//! `vitrine bench`: hot paths timed for `cargo xtask bench`.
+//!
+//! - `encoder`: the shipped tagger's encoder forward pass on CPU, which `cargo xtask bench`
+//!   runs alternately with onnxruntime on the same model.
+//! - `recommend`: a shopper's events folded into the shipped recommender and the top 10 of the
+//!   catalogue picked, natively: the browser's work without the browser.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,6 +12,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
+use vitrine_core::events::{EventKind, ItemsParams};
+use vitrine_core::recommend::{ShippedRecommender, signal_weight};
 use vitrine_core::{DeviceKind, TaggerFile, TextTokenizer, batch, open_device};
 
 /// Arguments of `vitrine bench encoder`.
@@ -124,6 +130,70 @@ pub(crate) fn run(args: &BenchEncoderArgs, out: &mut impl Write) -> Result<()> {
         std::fs::write(path, serde_json::to_string_pretty(&shapes)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
+    Ok(())
+}
+
+/// Arguments of `vitrine bench recommend`.
+#[derive(Debug, Args)]
+pub(crate) struct BenchRecommendArgs {
+    /// The recommender model file.
+    #[arg(long, default_value = "models/recommender/recommender.safetensors")]
+    model: PathBuf,
+
+    /// Products viewed, the first of the catalogue.
+    #[arg(long, default_value_t = 20)]
+    views: usize,
+
+    /// Products listed.
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+
+    /// MMR diversity, as the app asks by default.
+    #[arg(long, default_value_t = 0.3)]
+    diversity: f64,
+
+    /// Timed runs, after three untimed ones.
+    #[arg(long, default_value_t = 50)]
+    reps: usize,
+}
+
+/// Times fold-in plus the top `k` for a shopper who viewed `views` products.
+pub(crate) fn run_recommend(args: &BenchRecommendArgs, out: &mut impl Write) -> Result<()> {
+    if args.reps == 0 {
+        bail!("give at least one rep");
+    }
+    let bytes = std::fs::read(&args.model)
+        .with_context(|| format!("cannot read {}", args.model.display()))?;
+    let model = ShippedRecommender::from_bytes(&bytes)?;
+    let empty_view = EventKind::ViewItem(ItemsParams {
+        currency: None,
+        items: Vec::new(),
+    });
+    let view = signal_weight(&empty_view).map_or(0.25, |(_, weight)| weight);
+    let history: Vec<(&str, f32)> = model
+        .catalogue
+        .iter()
+        .take(args.views)
+        .map(|item| (item.id.as_str(), view))
+        .collect();
+    for _ in 0..3 {
+        model.suggest_weighted(&history, args.k, args.diversity)?;
+    }
+    let mut ms = Vec::with_capacity(args.reps);
+    for _ in 0..args.reps {
+        let started = Instant::now();
+        let list = model.suggest_weighted(&history, args.k, args.diversity)?;
+        ms.push(started.elapsed().as_secs_f64() * 1e3);
+        std::hint::black_box(list);
+    }
+    writeln!(
+        out,
+        "fold-in of {} views and the top {} of {} products: median {:.3} ms",
+        history.len(),
+        args.k,
+        model.catalogue.len(),
+        median(&ms)
+    )?;
     Ok(())
 }
 

@@ -59,6 +59,8 @@ enum Command {
 enum BenchCommand {
     /// The shipped tagger's encoder forward pass, per input length and batch size.
     Encoder(bench::BenchEncoderArgs),
+    /// A shopper's events folded into the shipped recommender and the top 10 picked.
+    Recommend(bench::BenchRecommendArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +110,9 @@ fn main() -> ExitCode {
         Command::Recommend(args) => recommend::run(&args, &mut std::io::stdout().lock()),
         Command::Bench(BenchCommand::Encoder(args)) => {
             bench::run(&args, &mut std::io::stdout().lock())
+        }
+        Command::Bench(BenchCommand::Recommend(args)) => {
+            bench::run_recommend(&args, &mut std::io::stdout().lock())
         }
     };
     match result {
