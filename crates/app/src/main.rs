@@ -148,6 +148,7 @@ impl Shop {
 }
 
 fn main() {
+    vitrine_wasm::run_static_constructors();
     console_error_panic_hook::set_once();
     // A second logger cannot be installed; nothing else installs one on this page.
     let _ = console_log::init_with_level(log::Level::Info);

@@ -129,6 +129,7 @@ pub struct EdgeHandler {
 impl EdgeHandler {
     /// Loads `recommender.safetensors`; a corrupted or foreign file is refused with the reason.
     pub fn load(model: &[u8]) -> Result<EdgeHandler, JsError> {
+        crate::run_static_constructors();
         let recommender = ShippedRecommender::from_bytes(model)?;
         Ok(EdgeHandler { recommender })
     }

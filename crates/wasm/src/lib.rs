@@ -5,11 +5,14 @@
 
 #![warn(missing_docs)]
 
+mod constructors;
 pub mod edge;
 pub mod engine;
 mod fetch;
 pub mod store;
 pub mod worker;
+
+pub use constructors::run_static_constructors;
 
 use serde::Serialize;
 pub use vitrine_core::TaggedEntity;
@@ -36,6 +39,7 @@ thread_local! {
 ///
 /// The adapter is requested once per page; later calls reuse the device.
 pub async fn choose_device(prefer_gpu: bool) -> Result<(Device, Backend), vitrine_core::Error> {
+    run_static_constructors();
     if prefer_gpu {
         let cached = WEBGPU.with(|cell| cell.borrow().clone());
         let device = match cached {
@@ -142,6 +146,7 @@ impl BaseEncoder {
         tokenizer: &[u8],
         prefer_gpu: bool,
     ) -> Result<BaseEncoder, vitrine_core::Error> {
+        run_static_constructors();
         let (device, backend) = choose_device(prefer_gpu).await?;
         let encoder = Encoder::from_bytes(config, weights, tokenizer, &device)?;
         log::info!("encoder ready on {} ({})", backend.name, backend.reason);
@@ -221,6 +226,7 @@ impl ShopperTagger {
         #[wasm_bindgen(js_name = preferGpu)] prefer_gpu: bool,
         #[wasm_bindgen(js_name = onProgress)] on_progress: Option<js_sys::Function>,
     ) -> Result<ShopperTagger, JsError> {
+        run_static_constructors();
         let report = |share: f64, message: &str| {
             if let Some(callback) = &on_progress {
                 let _ = callback.call2(&JsValue::NULL, &share.into(), &message.into());
@@ -260,6 +266,7 @@ impl ShopperTagger {
         tokenizer: &[u8],
         prefer_gpu: bool,
     ) -> Result<ShopperTagger, vitrine_core::Error> {
+        run_static_constructors();
         let (device, backend) = choose_device(prefer_gpu).await?;
         let tagger = TaggerFile::read(model, &device)?.into_text_tagger(tokenizer, &device)?;
         log::info!("tagger ready on {} ({})", backend.name, backend.reason);
@@ -366,6 +373,7 @@ impl ShopperRecommender {
 impl ShopperRecommender {
     /// Loads the model, for Rust callers; see [`ShopperRecommender::load`].
     pub fn load_bytes(model: &[u8]) -> Result<ShopperRecommender, vitrine_core::Error> {
+        run_static_constructors();
         let shipped = ShippedRecommender::from_bytes(model)?;
         log::info!(
             "recommender ready: {} products, {} factors",
@@ -417,6 +425,7 @@ impl JsEngine {
         #[wasm_bindgen(js_name = onProgress)] on_progress: Option<js_sys::Function>,
         options: JsValue,
     ) -> Result<JsEngine, JsError> {
+        run_static_constructors();
         let options: engine::LoadOptions = if options.is_undefined() || options.is_null() {
             engine::LoadOptions::default()
         } else {
