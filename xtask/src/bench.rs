@@ -62,6 +62,14 @@ pub(crate) fn run_bench() -> Result<()> {
     let vitrine = crate::demo::target_dir()?.join("release/vitrine");
     let python = models_venv()?;
 
+    step("native recommendation");
+    let native_recommend = out.join("recommend-native.json");
+    run(cmd(&vitrine)
+        .current_dir(root())
+        .args(["bench", "recommend", "--json"])
+        .arg(&native_recommend))?;
+    results["native_recommend"] = read_json(&native_recommend)?;
+
     step("native encoder: Vitrine against onnxruntime");
     results["native_encoder"] = native_encoder(&vitrine, &python, &out)?;
 
@@ -597,6 +605,11 @@ fn report(r: &Value) -> String {
         rec["k"],
         ms(&rec["median_ms"]),
         ms(&rec["p90_ms"])
+    ));
+    let native = &r["native_recommend"];
+    md.push_str(&format!(
+        "The same work natively (`vitrine bench recommend`): median {:.3} ms.\n",
+        native["median_ms"].as_f64().unwrap_or(f64::NAN)
     ));
     md
 }

@@ -155,6 +155,10 @@ pub(crate) struct BenchRecommendArgs {
     /// Timed runs, after three untimed ones.
     #[arg(long, default_value_t = 50)]
     reps: usize,
+
+    /// Also write the timings as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 /// Times fold-in plus the top `k` for a shopper who viewed `views` products.
@@ -186,14 +190,25 @@ pub(crate) fn run_recommend(args: &BenchRecommendArgs, out: &mut impl Write) -> 
         ms.push(started.elapsed().as_secs_f64() * 1e3);
         std::hint::black_box(list);
     }
+    let median_ms = median(&ms);
     writeln!(
         out,
-        "fold-in of {} views and the top {} of {} products: median {:.3} ms",
+        "fold-in of {} views and the top {} of {} products: median {median_ms:.3} ms",
         history.len(),
         args.k,
         model.catalogue.len(),
-        median(&ms)
     )?;
+    if let Some(path) = &args.json {
+        let report = serde_json::json!({
+            "events": history.len(),
+            "k": args.k,
+            "products": model.catalogue.len(),
+            "ms": ms,
+            "median_ms": median_ms,
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     Ok(())
 }
 
