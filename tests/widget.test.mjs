@@ -234,3 +234,42 @@ test('missing model files fall back to popular products and say which', async ()
     await close();
   }
 });
+
+test('a worker without IndexedDB personalises in memory and says so once', async () => {
+  const server = await serve(dist);
+  const context = await browser.newContext();
+  // The engine's worker, served as the merchant serves it, with IndexedDB taken out of its
+  // scope, as in a private window or with storage turned off for the site.
+  await context.route('**/vitrine/vitrine-worker.js', async (route) => {
+    const response = await route.fetch();
+    const body =
+      "Object.defineProperty(self, 'indexedDB', { value: undefined });\n" + (await response.text());
+    await route.fulfill({ response, body });
+  });
+  const page = await context.newPage();
+  const seen = { console: [], errors: [] };
+  page.on('console', (m) => seen.console.push(m.text()));
+  page.on('pageerror', (e) => seen.errors.push(e.message));
+  try {
+    await page.goto(`${server.url}demo-merchant.html`);
+    const first = await cards(page, '#for-you', 'engine');
+    await page.getByRole('button', { name: 'Allow personalisation' }).click();
+    const pick = catalogue.items[7];
+    await page.locator(`#products a[data-vitrine-item="${pick.id}"]`).click();
+    const next = await changed(page, '#for-you', first);
+    assert.equal(next[0].personalised, 'true', 'the click still personalises, from memory');
+
+    const memory = seen.console.filter((t) => t.includes('keeps this visit in memory'));
+    assert.equal(memory.length, 1, JSON.stringify(seen.console));
+    assert.match(memory[0], /IndexedDB is missing/);
+    assert.deepEqual(seen.errors, []);
+    // The page's own IndexedDB works, and the worker kept nothing there.
+    const names = await page.evaluate(async () =>
+      (await indexedDB.databases()).map((d) => d.name),
+    );
+    assert.ok(!names.some((n) => n.includes('vitrine')), JSON.stringify(names));
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});

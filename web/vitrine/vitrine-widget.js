@@ -52,6 +52,18 @@
     console.warn(`Vitrine shows popular products: ${text}${detail ? ` (${detail})` : ''}`);
   }
 
+  // Once per visit, when the shopper agreed but the browser gives the engine no IndexedDB:
+  // it personalises from memory, and nothing outlives the page.
+  function sayMemory(storage) {
+    if (!config.consent || !storage || storage.kind === 'indexeddb' || said.has('storage')) return;
+    said.add('storage');
+    console.info(
+      'Vitrine keeps this visit in memory, so personalisation ends with the page ' +
+        `(${storage.reason}). IndexedDB is missing or blocked here: a private window, or ` +
+        'storage turned off for this site.',
+    );
+  }
+
   // ---- The catalogue: titles, prices, links and images, and the fallback's popular items.
 
   let catalogue = null;
@@ -130,9 +142,7 @@
       (ready) => {
         loaded = true;
         engineCurrency = ready.currency;
-        if (ready.storage.kind !== 'indexeddb' && config.consent) {
-          console.info(`Vitrine keeps this visit in memory: ${ready.storage.reason}`);
-        }
+        sayMemory(ready.storage);
         flushPending();
         return null;
       },
@@ -210,7 +220,9 @@
     config.consent = Boolean(given);
     const problem = await start();
     if (problem) return { kind: 'memory', reason: problem.message };
-    return call('consent', config.consent);
+    const storage = await call('consent', config.consent);
+    sayMemory(storage);
+    return storage;
   }
 
   function trackClick(id) {
