@@ -379,6 +379,22 @@ fn ratio(value: &Value) -> String {
         .map_or("–".to_owned(), |v| format!("{v:.2}×"))
 }
 
+/// The header and one row per input length of an encoder comparison.
+fn encoder_rows(e: &Value, md: &mut String) {
+    md.push_str(
+        "| tokens | onnxruntime-web ms | Vitrine ms | Vitrine / ort |\n| --- | --- | --- | --- |\n",
+    );
+    for row in e["lengths"].as_array().into_iter().flatten() {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            row["tokens"],
+            ms(&row["onnxruntime_web_ms"]),
+            ms(&row["vitrine_ms"]),
+            ratio(&row["ratio"])
+        ));
+    }
+}
+
 fn webgpu_section(w: &Value, md: &mut String) {
     let adapter = &w["adapter"];
     if adapter["found"] != true {
@@ -394,20 +410,11 @@ fn webgpu_section(w: &Value, md: &mut String) {
     }
     let e = &w["encoder"];
     md.push_str(&format!(
-        "On WebGPU: {}; Vitrine ran on {}.\n\n| tokens | onnxruntime-web ms | Vitrine ms | \
-         Vitrine / ort |\n| --- | --- | --- | --- |\n",
+        "On WebGPU: {}; Vitrine ran on {}.\n\n",
         e["backend"].as_str().unwrap_or(""),
         e["vitrine_backend"]["name"].as_str().unwrap_or("?"),
     ));
-    for row in e["lengths"].as_array().into_iter().flatten() {
-        md.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            row["tokens"],
-            ms(&row["onnxruntime_web_ms"]),
-            ms(&row["vitrine_ms"]),
-            ratio(&row["ratio"])
-        ));
-    }
+    encoder_rows(e, md);
     md.push('\n');
 }
 
@@ -536,18 +543,7 @@ fn report(r: &Value) -> String {
         e["backend"].as_str().unwrap_or(""),
         r["browser"]["reps"]
     ));
-    md.push_str(
-        "| tokens | onnxruntime-web ms | Vitrine ms | Vitrine / ort |\n| --- | --- | --- | --- |\n",
-    );
-    for row in e["lengths"].as_array().into_iter().flatten() {
-        md.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            row["tokens"],
-            ms(&row["onnxruntime_web_ms"]),
-            ms(&row["vitrine_ms"]),
-            ratio(&row["ratio"])
-        ));
-    }
+    encoder_rows(e, &mut md);
     let load = &e["load_ms"];
     md.push_str(&format!(
         "| load to first result | {} | {} | {} |\n\n",
@@ -580,7 +576,10 @@ fn report(r: &Value) -> String {
         }
     }
 
-    md.push_str("\n## 5. Sizes (target: total download ≤ 25 MB)\n\n| file | bytes | gzipped |\n| --- | --- | --- |\n");
+    md.push_str(
+        "\n## 5. Sizes (target: total download ≤ 25 MB)\n\n\
+         | file | bytes | gzipped |\n| --- | --- | --- |\n",
+    );
     for row in r["sizes"].as_array().into_iter().flatten() {
         md.push_str(&format!(
             "| {} | {} | {} |\n",
