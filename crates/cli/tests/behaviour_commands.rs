@@ -83,12 +83,9 @@ fn forecast_refuses_data_too_short_for_its_holdout() {
     assert!(stderr.contains("too few for a holdout of 60"), "{stderr}");
 }
 
-#[test]
-fn eval_recommender_scores_both_baselines_on_movielens() -> TestResult {
-    let dir = scratch("eval-recommender");
-    let json = dir.join("eval.json");
-    // Four users with eight ratings each, in RecBole's atomic format: 6 of each user's 8 go to
-    // train, 2 to test.
+/// Four users with eight ratings each, in RecBole's atomic format, written into `dir`: 6 of
+/// each user's 8 go to train, 2 to test.
+fn tiny_movielens(dir: &std::path::Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
     let mut inter = String::from("user_id:token\titem_id:token\trating:float\ttimestamp:float\n");
     for user in 1..=4 {
         for item in 0..8 {
@@ -100,24 +97,44 @@ fn eval_recommender_scores_both_baselines_on_movielens() -> TestResult {
             ));
         }
     }
-    let inter_path = dir.join("tiny.inter");
-    std::fs::write(&inter_path, inter)?;
-    let out = vitrine(&[
+    let path = dir.join("tiny.inter");
+    std::fs::write(&path, inter)?;
+    Ok(path)
+}
+
+/// `vitrine eval recommender --dataset ml100k --movielens INTER` and `args`.
+fn eval_movielens(inter: &std::path::Path, args: &[&str]) -> Output {
+    let inter = inter.to_string_lossy();
+    let mut all = vec![
         "eval",
         "recommender",
         "--dataset",
         "ml100k",
         "--movielens",
-        inter_path.to_str().ok_or("path")?,
-        "--factors",
-        "2",
-        "--epochs",
-        "20",
-        "--sasrec-epochs",
-        "2",
-        "--json",
-        json.to_str().ok_or("path")?,
-    ]);
+        &inter,
+    ];
+    all.extend_from_slice(args);
+    vitrine(&all)
+}
+
+#[test]
+fn eval_recommender_scores_both_baselines_on_movielens() -> TestResult {
+    let dir = scratch("eval-recommender");
+    let json = dir.join("eval.json");
+    let inter_path = tiny_movielens(&dir)?;
+    let out = eval_movielens(
+        &inter_path,
+        &[
+            "--factors",
+            "2",
+            "--epochs",
+            "20",
+            "--sasrec-epochs",
+            "2",
+            "--json",
+            json.to_str().ok_or("path")?,
+        ],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -152,18 +169,31 @@ fn eval_recommender_scores_both_baselines_on_movielens() -> TestResult {
         }
     }
 
-    // The split goes out as TSV, and a peer's lists for it are scored beside the models.
+    let missing = dir.join("missing.inter");
+    let out = eval_movielens(&missing, &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cargo xtask setup"));
+
+    // REC-01: more factors than the 4 users is refused before training.
+    let out = eval_movielens(&inter_path, &["--factors", "8"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("use between 1 and 4 factors"), "{stderr}");
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+/// The split goes out as TSV, and a peer's lists for it are scored beside the models.
+#[test]
+fn eval_recommender_exports_its_split_and_scores_a_peers_lists() -> TestResult {
+    let dir = scratch("eval-recommender-peers");
+    let json = dir.join("eval.json");
+    let inter_path = tiny_movielens(&dir)?;
     let split = dir.join("split");
-    let out = vitrine(&[
-        "eval",
-        "recommender",
-        "--dataset",
-        "ml100k",
-        "--movielens",
-        inter_path.to_str().ok_or("path")?,
-        "--export-split",
-        split.to_str().ok_or("path")?,
-    ]);
+    let out = eval_movielens(
+        &inter_path,
+        &["--export-split", split.to_str().ok_or("path")?],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -207,24 +237,21 @@ fn eval_recommender_scores_both_baselines_on_movielens() -> TestResult {
     });
     let peer_path = dir.join("peer.json");
     std::fs::write(&peer_path, peer.to_string())?;
-    let out = vitrine(&[
-        "eval",
-        "recommender",
-        "--dataset",
-        "ml100k",
-        "--movielens",
-        inter_path.to_str().ok_or("path")?,
-        "--factors",
-        "2",
-        "--epochs",
-        "2",
-        "--sasrec-epochs",
-        "0",
-        "--peer-lists",
-        peer_path.to_str().ok_or("path")?,
-        "--json",
-        json.to_str().ok_or("path")?,
-    ]);
+    let out = eval_movielens(
+        &inter_path,
+        &[
+            "--factors",
+            "2",
+            "--epochs",
+            "2",
+            "--sasrec-epochs",
+            "0",
+            "--peer-lists",
+            peer_path.to_str().ok_or("path")?,
+            "--json",
+            json.to_str().ok_or("path")?,
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -245,32 +272,6 @@ fn eval_recommender_scores_both_baselines_on_movielens() -> TestResult {
     );
     assert!(hit_rate > 0.0);
 
-    let missing = dir.join("missing.inter");
-    let out = vitrine(&[
-        "eval",
-        "recommender",
-        "--dataset",
-        "ml100k",
-        "--movielens",
-        missing.to_str().ok_or("path")?,
-    ]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cargo xtask setup"));
-
-    // REC-01: more factors than the 4 users is refused before training.
-    let out = vitrine(&[
-        "eval",
-        "recommender",
-        "--dataset",
-        "ml100k",
-        "--movielens",
-        inter_path.to_str().ok_or("path")?,
-        "--factors",
-        "8",
-    ]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("use between 1 and 4 factors"), "{stderr}");
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }

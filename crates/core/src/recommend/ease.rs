@@ -202,8 +202,14 @@ impl Recommender for Ease {
         }
         let (scores, best) = self.scores(history);
         let id = |i: u32| data.item_id(i).unwrap_or("");
+        let mut seen = vec![false; data.n_items()];
+        for &(i, _) in history {
+            if let Some(s) = seen.get_mut(i as usize) {
+                *s = true;
+            }
+        }
         let mut candidates: Vec<u32> = (0..data.n_items() as u32)
-            .filter(|&j| !(exclude_seen && history.iter().any(|&(i, _)| i == j)))
+            .filter(|&j| !(exclude_seen && seen.get(j as usize).copied().unwrap_or(false)))
             .filter(|&j| best.get(j as usize).is_some_and(Option::is_some))
             .collect();
         let score = |j: u32| scores.get(j as usize).copied().unwrap_or(f64::NEG_INFINITY);
